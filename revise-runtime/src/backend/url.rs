@@ -1,0 +1,208 @@
+//! Database URLs: the schemes of SPEC section 4, SQLite paths, and a display that never
+//! shows a password.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The SQL dialect a URL selects; decides quoting and locking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL or MariaDB.
+    Mysql,
+}
+
+impl Dialect {
+    /// The dialect's usual name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgresql",
+            Self::Mysql => "mysql",
+        }
+    }
+}
+
+/// A parsed `DATABASE_URL`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file (or `:memory:`).
+    Sqlite {
+        /// The file, resolved against the base folder when relative.
+        path: PathBuf,
+    },
+    /// A PostgreSQL server; the URL with its scheme normalized to `postgres://`.
+    Postgres {
+        /// The URL diesel connects with.
+        url: String,
+    },
+    /// A MySQL or MariaDB server; the URL with its scheme normalized to `mysql://`.
+    Mysql {
+        /// The URL diesel connects with.
+        url: String,
+    },
+}
+
+/// Why a URL cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    /// No `scheme:` at all.
+    #[error("database URL `{0}` has no scheme; expected one like `sqlite://app.db` or `postgres://user@host/db`")]
+    NoScheme(String),
+    /// A scheme this tool does not know.
+    #[error("database URL `{url}` has the unsupported scheme `{scheme}`; expected sqlite:, postgres://, postgresql://, mysql:// or mariadb://")]
+    UnknownScheme {
+        /// The scheme.
+        scheme: String,
+        /// The URL, password hidden.
+        url: String,
+    },
+    /// `sqlite://` with no path.
+    #[error("database URL `{0}` names no SQLite file; write `sqlite://app.db` (relative) or `sqlite:///srv/app.db` (absolute)")]
+    EmptySqlitePath(String),
+}
+
+impl DatabaseUrl {
+    /// Parses `text`. A relative SQLite path is resolved against `base` (the env file's folder
+    /// or the working directory, SPEC section 4).
+    pub fn parse(text: &str, base: &Path) -> Result<Self, UrlError> {
+        let text = text.trim();
+        let Some((scheme, rest)) = text.split_once(':') else {
+            return Err(UrlError::NoScheme(redact(text)));
+        };
+        let family = scheme.split('+').next().unwrap_or(scheme).to_ascii_lowercase();
+        match family.as_str() {
+            "sqlite" | "sqlite3" => Self::sqlite(text, rest, base),
+            "postgres" | "postgresql" => Ok(Self::Postgres {
+                url: format!("postgres:{rest}"),
+            }),
+            "mysql" | "mariadb" => Ok(Self::Mysql {
+                url: format!("mysql:{rest}"),
+            }),
+            _ if scheme.is_empty() || rest.is_empty() => Err(UrlError::NoScheme(redact(text))),
+            _ => Err(UrlError::UnknownScheme {
+                scheme: scheme.to_owned(),
+                url: redact(text),
+            }),
+        }
+    }
+
+    fn sqlite(text: &str, rest: &str, base: &Path) -> Result<Self, UrlError> {
+        // `sqlite://x` and `sqlite:x` are both relative; `sqlite:///x` is absolute (sqlx).
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        let path = path.split('?').next().unwrap_or(path);
+        if path.is_empty() {
+            return Err(UrlError::EmptySqlitePath(text.to_owned()));
+        }
+        if path == ":memory:" {
+            return Ok(Self::Sqlite {
+                path: PathBuf::from(":memory:"),
+            });
+        }
+        let path = Path::new(path);
+        Ok(Self::Sqlite {
+            path: if path.is_absolute() {
+                path.to_owned()
+            } else {
+                base.join(path)
+            },
+        })
+    }
+
+    /// The dialect this URL selects.
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Self::Sqlite { .. } => Dialect::Sqlite,
+            Self::Postgres { .. } => Dialect::Postgres,
+            Self::Mysql { .. } => Dialect::Mysql,
+        }
+    }
+}
+
+/// Shows the URL with any password replaced by `***`.
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite { path } => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres { url } | Self::Mysql { url } => f.write_str(&redact(url)),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// Replaces the password of `scheme://user:password@host` with `***`.
+pub fn redact(url: &str) -> String {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    let authority = &url[start..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return url.to_owned();
+    };
+    let userinfo = &authority[..at];
+    match userinfo.find(':') {
+        Some(colon) => format!(
+            "{}{}:***{}",
+            &url[..start],
+            &userinfo[..colon],
+            &url[start + at..]
+        ),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_paths_follow_sqlx() {
+        let base = Path::new("/ws");
+        let path = |u: &str| match DatabaseUrl::parse(u, base) {
+            Ok(DatabaseUrl::Sqlite { path }) => path,
+            other => panic!("{u}: {other:?}"),
+        };
+        assert_eq!(path("sqlite://dev.db"), PathBuf::from("/ws/dev.db"));
+        assert_eq!(path("sqlite:dev.db"), PathBuf::from("/ws/dev.db"));
+        assert_eq!(path("sqlite:///srv/app.db"), PathBuf::from("/srv/app.db"));
+        assert_eq!(path("sqlite://data/x.db?mode=rwc"), PathBuf::from("/ws/data/x.db"));
+        assert!(DatabaseUrl::parse("sqlite://", base).is_err());
+    }
+
+    #[test]
+    fn server_schemes_are_normalized_and_odd_ones_refused() {
+        let base = Path::new("/");
+        assert_eq!(
+            DatabaseUrl::parse("postgresql+psycopg2://u@h/db", base).map(|u| u.dialect()),
+            Ok(Dialect::Postgres)
+        );
+        assert_eq!(
+            DatabaseUrl::parse("mariadb://root@127.0.0.1/test", base),
+            Ok(DatabaseUrl::Mysql { url: "mysql://root@127.0.0.1/test".into() })
+        );
+        let err = DatabaseUrl::parse("oracle://scott:tiger@h/db", base).expect_err("unknown");
+        assert!(!err.to_string().contains("tiger"), "{err}");
+        assert!(DatabaseUrl::parse("just-a-path.db", base).is_err());
+    }
+
+    #[test]
+    fn passwords_are_never_shown() {
+        assert_eq!(redact("postgres://bob:s3cret@db:5432/app"), "postgres://bob:***@db:5432/app");
+        assert_eq!(redact("mysql://root@localhost/test"), "mysql://root@localhost/test");
+        assert_eq!(redact("postgres://a:b:c@h/x?x=@"), "postgres://a:***@h/x?x=@");
+        let url = DatabaseUrl::parse("postgres://bob:s3cret@db/app", Path::new("/")).expect("ok");
+        assert!(!url.to_string().contains("s3cret"));
+        assert!(!format!("{url:?}").contains("s3cret"));
+    }
+}

@@ -1,0 +1,709 @@
+//! The validated revision graph over every member, and the queries the planner needs.
+//!
+//! Alembic's counterpart is `RevisionMap`. The graph knows nothing about databases or target
+//! strings. Revisions are addressed by [`Node`], their index in load order.
+
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::cmp::Reverse;
+use std::path::PathBuf;
+
+use crate::revision::Revision;
+
+/// A revision's index in the graph (its position in load order).
+pub type Node = usize;
+
+/// A set of revisions, ordered by load order so iteration is deterministic.
+pub type NodeSet = BTreeSet<Node>;
+
+/// A reason the revisions do not form a valid graph, with the file and line to look at.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}: {kind}", path.display())]
+pub struct GraphError {
+    /// The file that holds the mistake.
+    pub path: PathBuf,
+    /// Its 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub kind: GraphErrorKind,
+}
+
+/// What is wrong with the graph.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GraphErrorKind {
+    /// Two files declare one id.
+    #[error("revision id `{id}` is also declared by {}; every revision needs its own id", other.display())]
+    DuplicateId {
+        /// The id.
+        id: String,
+        /// The other file.
+        other: PathBuf,
+    },
+    /// `Revises` names an id that no file declares.
+    #[error("`Revises` names `{0}`, but no revision file declares that id")]
+    UnknownParent(String),
+    /// `Revises` names a revision of another member.
+    #[error("`Revises` names `{parent}` of member `{parent_member}`; a revision may only revise revisions of its own member (`{member}`); use `Depends On` to wait for another member")]
+    CrossMemberParent {
+        /// The parent id.
+        parent: String,
+        /// The parent's member.
+        parent_member: String,
+        /// This revision's member.
+        member: String,
+    },
+    /// `Depends On` names something that resolves to no revision.
+    #[error("`Depends On` names `{0}`, which is neither a revision id, a unique id prefix nor a branch label")]
+    UnknownDependency(String),
+    /// `Depends On` names an ambiguous prefix.
+    #[error("`Depends On` names `{prefix}`, which is a prefix of several revisions: {}", candidates.join(", "))]
+    AmbiguousDependency {
+        /// The prefix.
+        prefix: String,
+        /// The revisions it could mean.
+        candidates: Vec<String>,
+    },
+    /// A member has a second revision with an empty `Revises`.
+    #[error("member `{member}` has a second root: this file and {} both have an empty `Revises`; an independent line of revisions belongs in a member of its own", other.display())]
+    SecondRoot {
+        /// The member.
+        member: String,
+        /// The other root's file.
+        other: PathBuf,
+    },
+    /// A label declared twice.
+    #[error("branch label `{label}` is already used by revision `{owner}` ({}); labels must be unique", owner_path.display())]
+    DuplicateLabel {
+        /// The label.
+        label: String,
+        /// The revision that declared it first.
+        owner: String,
+        /// That revision's file.
+        owner_path: PathBuf,
+    },
+    /// A label that is also an id would make targets ambiguous.
+    #[error("branch label `{0}` is also a revision id; choose a label that is not an id")]
+    LabelIsId(String),
+    /// The revisions depend on each other in a circle.
+    #[error("revisions form a cycle through `Revises`/`Depends On`: {}", ids.join(" -> "))]
+    Cycle {
+        /// The ids around the cycle, the first repeated at the end.
+        ids: Vec<String>,
+    },
+}
+
+/// The validated graph of every member's revisions.
+#[derive(Clone, Debug)]
+pub struct RevisionGraph {
+    revisions: Vec<Revision>,
+    by_id: HashMap<String, Node>,
+    revises: Vec<Vec<Node>>,
+    depends_on: Vec<Vec<Node>>,
+    parents: Vec<Vec<Node>>,
+    children: Vec<Vec<Node>>,
+    all_children: Vec<Vec<Node>>,
+    label_owner: BTreeMap<String, Node>,
+    order: Vec<Node>,
+}
+
+impl RevisionGraph {
+    /// Validates `revisions` (in load order: members in workspace order, files by name) and
+    /// builds the graph, or returns every problem found.
+    pub fn build(revisions: Vec<Revision>) -> Result<Self, Vec<GraphError>> {
+        let mut errors = Vec::new();
+        let by_id = index_ids(&revisions, &mut errors);
+        let revises = resolve_revises(&revisions, &by_id, &mut errors);
+        let label_owner = declare_labels(&revisions, &revises, &by_id, &mut errors);
+        let depends_on = resolve_depends_on(&revisions, &by_id, &label_owner, &mut errors);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let order = match topological_order(&revisions, &revises, &depends_on) {
+            Ok(order) => order,
+            Err(cycle) => return Err(vec![cycle]),
+        };
+        let parents = normalized_parents(&revises, &depends_on, &order);
+        let mut children = vec![Vec::new(); revisions.len()];
+        let mut all_children = vec![Vec::new(); revisions.len()];
+        for node in 0..revisions.len() {
+            for &parent in &revises[node] {
+                children[parent].push(node);
+            }
+            for &parent in revises[node].iter().chain(&depends_on[node]) {
+                if !all_children[parent].contains(&node) {
+                    all_children[parent].push(node);
+                }
+            }
+        }
+        Ok(Self {
+            revisions,
+            by_id,
+            revises,
+            depends_on,
+            parents,
+            children,
+            all_children,
+            label_owner,
+            order,
+        })
+    }
+
+    /// Every revision, in load order.
+    pub fn revisions(&self) -> &[Revision] {
+        &self.revisions
+    }
+
+    /// The revision at `node`.
+    pub fn revision(&self, node: Node) -> &Revision {
+        &self.revisions[node]
+    }
+
+    /// The id of the revision at `node`.
+    pub fn id(&self, node: Node) -> &str {
+        self.revisions[node].id.as_str()
+    }
+
+    /// The number of revisions.
+    pub fn len(&self) -> usize {
+        self.revisions.len()
+    }
+
+    /// True when no member has a revision yet.
+    pub fn is_empty(&self) -> bool {
+        self.revisions.is_empty()
+    }
+
+    /// The revision with exactly this id.
+    pub fn node(&self, id: &str) -> Option<Node> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The `Revises` parents of `node`.
+    pub fn revises(&self, node: Node) -> &[Node] {
+        &self.revises[node]
+    }
+
+    /// The resolved `Depends On` revisions of `node`.
+    pub fn depends_on(&self, node: Node) -> &[Node] {
+        &self.depends_on[node]
+    }
+
+    /// Alembic's `_normalized_down_revisions`, D(R): `Revises` followed by the dependencies
+    /// that no `Revises`-ancestor already lists. The version-row rules are written in it.
+    pub fn parents(&self, node: Node) -> &[Node] {
+        &self.parents[node]
+    }
+
+    /// The revisions whose `Revises` names `node` (Alembic's `nextrev`).
+    pub fn children(&self, node: Node) -> &[Node] {
+        &self.children[node]
+    }
+
+    /// The revisions that revise or depend on `node` (Alembic's `_all_nextrev`).
+    pub fn all_children(&self, node: Node) -> &[Node] {
+        &self.all_children[node]
+    }
+
+    /// Every revision in an order where parents and dependencies come first.
+    pub fn order(&self) -> &[Node] {
+        &self.order
+    }
+
+    /// The heads by `Revises` only (Alembic's `heads`): no revision revises them. `head` and
+    /// `LABEL@head` choose among these.
+    pub fn heads(&self) -> Vec<Node> {
+        (0..self.len()).filter(|&n| self.children[n].is_empty()).collect()
+    }
+
+    /// The heads that nothing revises or depends on (Alembic's `_real_heads`): the target
+    /// `heads`.
+    pub fn real_heads(&self) -> Vec<Node> {
+        (0..self.len())
+            .filter(|&n| self.all_children[n].is_empty())
+            .collect()
+    }
+
+    /// The revisions with an empty `Revises` (one per member).
+    pub fn bases(&self) -> Vec<Node> {
+        (0..self.len()).filter(|&n| self.revises[n].is_empty()).collect()
+    }
+
+    /// True when several revisions revise `node`.
+    pub fn is_branch_point(&self, node: Node) -> bool {
+        self.children[node].len() > 1
+    }
+
+    /// True when `node` revises several revisions.
+    pub fn is_merge_point(&self, node: Node) -> bool {
+        self.revises[node].len() > 1
+    }
+
+    /// `nodes` and everything they need: parents and dependencies, transitively.
+    pub fn ancestors_inclusive(&self, nodes: impl IntoIterator<Item = Node>) -> NodeSet {
+        self.walk(nodes, |n| &self.parents[n])
+    }
+
+    /// `nodes` and everything that revises or depends on them, transitively.
+    pub fn descendants_inclusive(&self, nodes: impl IntoIterator<Item = Node>) -> NodeSet {
+        self.walk(nodes, |n| &self.all_children[n])
+    }
+
+    /// `nodes` and their ancestors by `Revises` only.
+    pub fn revises_ancestors_inclusive(&self, nodes: impl IntoIterator<Item = Node>) -> NodeSet {
+        self.walk(nodes, |n| &self.revises[n])
+    }
+
+    /// `nodes` and their descendants by `Revises` only.
+    pub fn revises_descendants_inclusive(
+        &self,
+        nodes: impl IntoIterator<Item = Node>,
+    ) -> NodeSet {
+        self.walk(nodes, |n| &self.children[n])
+    }
+
+    /// Alembic's `_shares_lineage`: `other` is an ancestor or descendant of `node` (or `node`
+    /// itself), by `Revises` only or also through dependencies.
+    pub fn shares_lineage(&self, node: Node, other: Node, include_dependencies: bool) -> bool {
+        if include_dependencies {
+            self.ancestors_inclusive([node]).contains(&other)
+                || self.descendants_inclusive([node]).contains(&other)
+        } else {
+            self.revises_ancestors_inclusive([node]).contains(&other)
+                || self.revises_descendants_inclusive([node]).contains(&other)
+        }
+    }
+
+    /// The members of `set` that no other member of `set` descends from: what the version
+    /// table holds for an applied set.
+    pub fn maximal(&self, set: &NodeSet) -> NodeSet {
+        set.iter()
+            .copied()
+            .filter(|&n| !self.all_children[n].iter().any(|c| set.contains(c)))
+            .collect()
+    }
+
+    /// The revision that declares `label` (a member's root for the member's label).
+    pub fn label_owner(&self, label: &str) -> Option<Node> {
+        self.label_owner.get(label).copied()
+    }
+
+    /// Every label with the revision that declares it.
+    pub fn labels(&self) -> impl Iterator<Item = (&str, Node)> {
+        self.label_owner.iter().map(|(l, n)| (l.as_str(), *n))
+    }
+
+    /// The labels declared by `node` (its member's label if it is the root, and its own).
+    pub fn labels_declared_by(&self, node: Node) -> Vec<&str> {
+        self.labels()
+            .filter(|(_, owner)| *owner == node)
+            .map(|(l, _)| l)
+            .collect()
+    }
+
+    fn walk<'a>(
+        &'a self,
+        nodes: impl IntoIterator<Item = Node>,
+        next: impl Fn(Node) -> &'a [Node],
+    ) -> NodeSet {
+        let mut seen = vec![false; self.len()];
+        let mut stack: Vec<Node> = nodes.into_iter().collect();
+        let mut out = NodeSet::new();
+        while let Some(n) = stack.pop() {
+            if std::mem::replace(&mut seen[n], true) {
+                continue;
+            }
+            out.insert(n);
+            stack.extend(next(n).iter().copied().filter(|&m| !seen[m]));
+        }
+        out
+    }
+}
+
+fn graph_error(rev: &Revision, line: usize, kind: GraphErrorKind) -> GraphError {
+    GraphError {
+        path: rev.origin.path.clone(),
+        line: line.max(1),
+        kind,
+    }
+}
+
+fn index_ids(revisions: &[Revision], errors: &mut Vec<GraphError>) -> HashMap<String, Node> {
+    let mut by_id: HashMap<String, Node> = HashMap::with_capacity(revisions.len());
+    for (node, rev) in revisions.iter().enumerate() {
+        if let Some(&first) = by_id.get(rev.id.as_str()) {
+            errors.push(graph_error(
+                rev,
+                rev.lines.id,
+                GraphErrorKind::DuplicateId {
+                    id: rev.id.to_string(),
+                    other: revisions[first].origin.path.clone(),
+                },
+            ));
+        } else {
+            by_id.insert(rev.id.to_string(), node);
+        }
+    }
+    by_id
+}
+
+fn resolve_revises(
+    revisions: &[Revision],
+    by_id: &HashMap<String, Node>,
+    errors: &mut Vec<GraphError>,
+) -> Vec<Vec<Node>> {
+    revisions
+        .iter()
+        .map(|rev| {
+            let mut parents = Vec::with_capacity(rev.revises.len());
+            for parent in &rev.revises {
+                match by_id.get(parent.as_str()) {
+                    None => errors.push(graph_error(
+                        rev,
+                        rev.lines.revises,
+                        GraphErrorKind::UnknownParent(parent.to_string()),
+                    )),
+                    Some(&p) if revisions[p].origin.member != rev.origin.member => {
+                        errors.push(graph_error(
+                            rev,
+                            rev.lines.revises,
+                            GraphErrorKind::CrossMemberParent {
+                                parent: parent.to_string(),
+                                parent_member: revisions[p].origin.member.clone(),
+                                member: rev.origin.member.clone(),
+                            },
+                        ))
+                    }
+                    Some(&p) if !parents.contains(&p) => parents.push(p),
+                    Some(_) => {}
+                }
+            }
+            parents
+        })
+        .collect()
+}
+
+/// Gives each member's label to its root and each `Branch Labels` entry to its revision,
+/// refusing second roots and labels used twice.
+fn declare_labels(
+    revisions: &[Revision],
+    revises: &[Vec<Node>],
+    by_id: &HashMap<String, Node>,
+    errors: &mut Vec<GraphError>,
+) -> BTreeMap<String, Node> {
+    let mut owners: BTreeMap<String, Node> = BTreeMap::new();
+    let mut roots: BTreeMap<&str, Node> = BTreeMap::new();
+    let mut declare = |label: &str, node: Node, line: usize, errors: &mut Vec<GraphError>| {
+        let rev = &revisions[node];
+        if by_id.contains_key(label) {
+            errors.push(graph_error(rev, line, GraphErrorKind::LabelIsId(label.to_owned())));
+        } else if let Some(&owner) = owners.get(label) {
+            if owner != node {
+                errors.push(graph_error(
+                    rev,
+                    line,
+                    GraphErrorKind::DuplicateLabel {
+                        label: label.to_owned(),
+                        owner: revisions[owner].id.to_string(),
+                        owner_path: revisions[owner].origin.path.clone(),
+                    },
+                ));
+            }
+        } else {
+            owners.insert(label.to_owned(), node);
+        }
+    };
+    for (node, rev) in revisions.iter().enumerate() {
+        // A root is a revision without `Revises`; unresolved parents were reported already.
+        if rev.revises.is_empty() && revises[node].is_empty() {
+            if let Some(&first) = roots.get(rev.origin.member.as_str()) {
+                errors.push(graph_error(
+                    rev,
+                    rev.lines.revises.max(rev.lines.id),
+                    GraphErrorKind::SecondRoot {
+                        member: rev.origin.member.clone(),
+                        other: revisions[first].origin.path.clone(),
+                    },
+                ));
+            } else {
+                roots.insert(&rev.origin.member, node);
+                declare(&rev.origin.member, node, rev.lines.id, errors);
+            }
+        }
+    }
+    for (node, rev) in revisions.iter().enumerate() {
+        for label in &rev.branch_labels {
+            declare(label, node, rev.lines.branch_labels, errors);
+        }
+    }
+    owners
+}
+
+/// Resolves each `Depends On` entry: an exact id, then a label, then a unique id prefix.
+fn resolve_depends_on(
+    revisions: &[Revision],
+    by_id: &HashMap<String, Node>,
+    labels: &BTreeMap<String, Node>,
+    errors: &mut Vec<GraphError>,
+) -> Vec<Vec<Node>> {
+    let mut sorted_ids: Vec<(&str, Node)> = by_id.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    sorted_ids.sort_unstable();
+    revisions
+        .iter()
+        .map(|rev| {
+            let mut deps = Vec::new();
+            for name in &rev.depends_on {
+                let resolved = by_id.get(name.as_str()).or_else(|| labels.get(name)).copied();
+                let resolved = resolved.map(Ok).unwrap_or_else(|| {
+                    let start = sorted_ids.partition_point(|(id, _)| *id < name.as_str());
+                    let matches: Vec<&(&str, Node)> = sorted_ids[start..]
+                        .iter()
+                        .take_while(|(id, _)| id.starts_with(name.as_str()))
+                        .collect();
+                    match matches.as_slice() {
+                        [(_, only)] => Ok(*only),
+                        [] => Err(GraphErrorKind::UnknownDependency(name.clone())),
+                        many => Err(GraphErrorKind::AmbiguousDependency {
+                            prefix: name.clone(),
+                            candidates: many.iter().map(|(id, _)| (*id).to_owned()).collect(),
+                        }),
+                    }
+                });
+                match resolved {
+                    Ok(node) if !deps.contains(&node) => deps.push(node),
+                    Ok(_) => {}
+                    Err(kind) => errors.push(graph_error(rev, rev.lines.depends_on, kind)),
+                }
+            }
+            deps
+        })
+        .collect()
+}
+
+/// Kahn's algorithm over `Revises` and `Depends On`, taking the earliest-loaded ready
+/// revision first so the order is deterministic; a leftover means a cycle.
+fn topological_order(
+    revisions: &[Revision],
+    revises: &[Vec<Node>],
+    depends_on: &[Vec<Node>],
+) -> Result<Vec<Node>, GraphError> {
+    let n = revisions.len();
+    let mut waiting = vec![0usize; n];
+    let mut dependents = vec![Vec::new(); n];
+    for node in 0..n {
+        for &parent in revises[node].iter().chain(&depends_on[node]) {
+            waiting[node] += 1;
+            dependents[parent].push(node);
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<Node>> =
+        (0..n).filter(|&i| waiting[i] == 0).map(Reverse).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(Reverse(node)) = ready.pop() {
+        order.push(node);
+        for &child in &dependents[node] {
+            waiting[child] -= 1;
+            if waiting[child] == 0 {
+                ready.push(Reverse(child));
+            }
+        }
+    }
+    if order.len() == n {
+        return Ok(order);
+    }
+    Err(describe_cycle(revisions, revises, depends_on, &waiting))
+}
+
+fn describe_cycle(
+    revisions: &[Revision],
+    revises: &[Vec<Node>],
+    depends_on: &[Vec<Node>],
+    waiting: &[usize],
+) -> GraphError {
+    // Every node still waiting has a waiting parent; following them must revisit a node.
+    let start = waiting.iter().position(|&w| w > 0).unwrap_or(0);
+    let mut path = vec![start];
+    let mut node = start;
+    loop {
+        let next = revises[node]
+            .iter()
+            .chain(&depends_on[node])
+            .copied()
+            .find(|&p| waiting[p] > 0)
+            .unwrap_or(start);
+        if let Some(pos) = path.iter().position(|&p| p == next) {
+            let mut cycle: Vec<Node> = path[pos..].to_vec();
+            cycle.reverse();
+            cycle.push(cycle[0]);
+            let first = &revisions[cycle[0]];
+            return graph_error(
+                first,
+                first.lines.revises.max(first.lines.depends_on),
+                GraphErrorKind::Cycle {
+                    ids: cycle.iter().map(|&n| revisions[n].id.to_string()).collect(),
+                },
+            );
+        }
+        path.push(next);
+        node = next;
+    }
+}
+
+/// D(R) for every revision: `Revises`, then the dependencies that no `Revises`-ancestor
+/// already declares (Alembic's `_normalize_depends_on`).
+fn normalized_parents(
+    revises: &[Vec<Node>],
+    depends_on: &[Vec<Node>],
+    order: &[Node],
+) -> Vec<Vec<Node>> {
+    // declared_below[n]: dependencies declared by n and its Revises-ancestors. Computed in
+    // topological order so each revision shares its parents' sets instead of walking up.
+    let n = revises.len();
+    let mut declared_below: Vec<std::rc::Rc<NodeSet>> = vec![std::rc::Rc::default(); n];
+    let mut parents = vec![Vec::new(); n];
+    for &node in order {
+        let mut set: Option<std::rc::Rc<NodeSet>> = None;
+        for &p in &revises[node] {
+            let from_parent = &declared_below[p];
+            set = Some(match set {
+                None => from_parent.clone(),
+                Some(existing) if existing.is_empty() => from_parent.clone(),
+                Some(existing) if from_parent.is_empty() => existing,
+                Some(existing) => {
+                    std::rc::Rc::new(existing.union(from_parent).copied().collect())
+                }
+            });
+        }
+        let inherited_here = set.unwrap_or_default();
+        let mut d: Vec<Node> = revises[node].clone();
+        for &dep in &depends_on[node] {
+            if !inherited_here.contains(&dep) && !d.contains(&dep) {
+                d.push(dep);
+            }
+        }
+        parents[node] = d;
+        declared_below[node] = if depends_on[node].is_empty() {
+            inherited_here.clone()
+        } else {
+            let mut own = (*inherited_here).clone();
+            own.extend(depends_on[node].iter().copied());
+            std::rc::Rc::new(own)
+        };
+    }
+    parents
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::revision::{HeaderLines, Origin, RevisionId, Section};
+
+    /// Builds a revision for tests: `spec` is `id:parent,parent` with optional `|dep,dep`.
+    pub(crate) fn rev(member: &str, id: &str, revises: &[&str], deps: &[&str]) -> Revision {
+        Revision {
+            id: RevisionId::new(id).expect("test id"),
+            message: format!("message of {id}"),
+            revises: revises.iter().map(|p| RevisionId::new(p).expect("id")).collect(),
+            depends_on: deps.iter().map(|d| (*d).to_owned()).collect(),
+            branch_labels: Vec::new(),
+            create_date: None,
+            up: Section { sql: String::new(), transactional: true, line: 1 },
+            down: Some(Section { sql: String::new(), transactional: true, line: 2 }),
+            origin: Origin { member: member.to_owned(), path: format!("{member}/migrations/{id}.sql").into() },
+            lines: HeaderLines { id: 2, revises: 3, depends_on: 4, branch_labels: 5 },
+        }
+    }
+
+    pub(crate) fn ids(graph: &RevisionGraph, nodes: impl IntoIterator<Item = Node>) -> Vec<String> {
+        nodes.into_iter().map(|n| graph.id(n).to_owned()).collect()
+    }
+
+    #[test]
+    fn heads_bases_and_order_of_two_members() {
+        let g = RevisionGraph::build(vec![
+            rev("users", "u1", &[], &[]),
+            rev("users", "u2", &["u1"], &[]),
+            rev("billing", "b1", &[], &[]),
+            rev("billing", "b2", &["b1"], &["u2"]),
+        ])
+        .expect("valid");
+        assert_eq!(ids(&g, g.heads()), ["u2", "b2"]);
+        assert_eq!(ids(&g, g.real_heads()), ["b2"]);
+        assert_eq!(ids(&g, g.bases()), ["u1", "b1"]);
+        assert_eq!(ids(&g, g.order().iter().copied()), ["u1", "u2", "b1", "b2"]);
+        assert_eq!(ids(&g, g.parents(3).iter().copied()), ["b1", "u2"]);
+        assert_eq!(g.label_owner("users"), Some(0));
+        assert_eq!(g.label_owner("billing"), Some(2));
+    }
+
+    #[test]
+    fn dependencies_inherited_from_ancestors_are_normalized_away() {
+        let g = RevisionGraph::build(vec![
+            rev("a", "a1", &[], &[]),
+            rev("b", "b1", &[], &["a1"]),
+            rev("b", "b2", &["b1"], &["a1"]),
+        ])
+        .expect("valid");
+        assert_eq!(ids(&g, g.parents(2).iter().copied()), ["b1"]);
+        assert_eq!(g.depends_on(2), &[0]);
+    }
+
+    #[test]
+    fn errors_name_both_files_and_the_line() {
+        let errs = RevisionGraph::build(vec![
+            rev("m", "a", &[], &[]),
+            rev("m", "a", &["a"], &[]),
+            rev("m", "c", &["zz"], &[]),
+            rev("n", "d", &["a"], &[]),
+        ])
+        .expect_err("invalid");
+        let kinds: Vec<_> = errs.iter().map(|e| &e.kind).collect();
+        assert!(matches!(kinds[0], GraphErrorKind::DuplicateId { .. }));
+        assert!(matches!(kinds[1], GraphErrorKind::UnknownParent(p) if p == "zz"));
+        assert!(matches!(kinds[2], GraphErrorKind::CrossMemberParent { .. }));
+        assert_eq!(errs[1].line, 3);
+    }
+
+    #[test]
+    fn second_roots_and_cycles_are_refused() {
+        let errs = RevisionGraph::build(vec![rev("m", "a", &[], &[]), rev("m", "b", &[], &[])])
+            .expect_err("two roots");
+        assert!(matches!(errs[0].kind, GraphErrorKind::SecondRoot { .. }));
+        let errs = RevisionGraph::build(vec![
+            rev("m", "a", &[], &["c"]),
+            rev("m", "b", &["a"], &[]),
+            rev("m", "c", &["b"], &[]),
+        ])
+        .expect_err("cycle");
+        match &errs[0].kind {
+            GraphErrorKind::Cycle { ids } => assert_eq!(ids.len(), 4),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn dependency_prefixes_must_be_unique() {
+        let errs = RevisionGraph::build(vec![
+            rev("m", "abc1", &[], &[]),
+            rev("m", "abc2", &["abc1"], &[]),
+            rev("n", "x", &[], &["abc"]),
+        ])
+        .expect_err("ambiguous");
+        assert!(matches!(&errs[0].kind, GraphErrorKind::AmbiguousDependency { candidates, .. } if candidates.len() == 2));
+        let g = RevisionGraph::build(vec![rev("m", "abc1", &[], &[]), rev("n", "x", &[], &["abc"])]).expect("unique prefix");
+        assert_eq!(g.depends_on(1), &[0]);
+    }
+
+    #[test]
+    fn maximal_keeps_what_nothing_applied_descends_from() {
+        let g = RevisionGraph::build(vec![
+            rev("users", "u1", &[], &[]),
+            rev("users", "u2", &["u1"], &[]),
+            rev("billing", "b1", &[], &[]),
+            rev("billing", "b2", &["b1"], &["u2"]),
+        ])
+        .expect("valid");
+        let all = g.ancestors_inclusive([3]);
+        assert_eq!(ids(&g, g.maximal(&all)), ["b2"]);
+        let without_b2: NodeSet = [0, 1, 2].into();
+        assert_eq!(ids(&g, g.maximal(&without_b2)), ["u2", "b1"]);
+    }
+}

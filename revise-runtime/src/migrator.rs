@@ -1,0 +1,357 @@
+//! The choreography of a run: read the rows, plan, and run each step with its row changes in
+//! one transaction, re-planning if another run moved the database meanwhile.
+//!
+//! The migrator prints nothing; it emits [`RunEvent`]s to a [`Reporter`].
+
+use std::time::{Duration, Instant};
+
+use crate::backend::{DatabaseConnection, DbError, StepError, StepWork, VersionChange, VersionTable};
+use crate::graph::{Node, NodeSet, RevisionGraph};
+use crate::plan::{self, DowngradeGoal, Plan, PlanError, UpgradeGoal};
+use crate::report::{Reporter, RevisionSummary, RunEvent};
+use crate::target::Target;
+use crate::version_rows::{Direction, RowChange};
+
+/// Why a run did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    /// The target or the plan is invalid; nothing was touched.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The version table names a revision that no file defines.
+    #[error("Can't locate revision identified by '{id}': the version table `{table}` names it, but no revision file declares it; restore the file, or run `cargo revise stamp <REV> --purge` to reset the table")]
+    UnknownRevision {
+        /// The unknown id.
+        id: String,
+        /// The version table.
+        table: String,
+    },
+    /// The database failed outside a revision's own SQL.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// Another run held the lock for too long.
+    #[error("gave up waiting for another migration run after {0:?}; raise --lock-timeout or check for a stuck process")]
+    LockTimeout(Duration),
+    /// A revision's SQL failed.
+    #[error("revision {id} ({path}) failed while {verb}: {message}")]
+    StepFailed {
+        /// The revision.
+        id: String,
+        /// Its file.
+        path: String,
+        /// The line of the section that failed.
+        line: usize,
+        /// `upgrading` or `downgrading`.
+        verb: &'static str,
+        /// The database's message.
+        message: String,
+    },
+}
+
+impl MigrateError {
+    /// True when the input was at fault (bad target), not the database: exit status 2.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, Self::Plan(_))
+    }
+}
+
+/// What a completed run did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The rows before the run.
+    pub rows_before: NodeSet,
+    /// The revisions applied or reverted, in order.
+    pub steps: Vec<Node>,
+    /// The rows after the run.
+    pub rows_after: NodeSet,
+}
+
+/// Runs revisions of one graph against databases.
+#[derive(Clone, Debug)]
+pub struct Migrator<'g> {
+    graph: &'g RevisionGraph,
+    table: VersionTable,
+    lock_timeout: Duration,
+}
+
+/// A resolved goal, kept so a run can re-plan after another process moved the rows.
+enum Goal {
+    Up(UpgradeGoal),
+    Down(DowngradeGoal),
+}
+
+impl<'g> Migrator<'g> {
+    /// A migrator over `graph` using the table `alembic_version` and a 60 s lock timeout.
+    pub fn new(graph: &'g RevisionGraph) -> Self {
+        Self {
+            graph,
+            table: VersionTable::default(),
+            lock_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// Uses another version table.
+    pub fn with_version_table(mut self, table: VersionTable) -> Self {
+        self.table = table;
+        self
+    }
+
+    /// How long to wait for another run's lock before giving up.
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// The graph this migrator runs.
+    pub fn graph(&self) -> &'g RevisionGraph {
+        self.graph
+    }
+
+    /// The rows of the version table as revisions (empty when it does not exist).
+    pub fn current(&self, conn: &mut DatabaseConnection) -> Result<NodeSet, MigrateError> {
+        let rows = conn.read_rows(&self.table)?.unwrap_or_default();
+        self.nodes(&rows)
+    }
+
+    /// Turns ids read from the table into revisions, refusing ids no file declares.
+    pub fn nodes(&self, rows: &[String]) -> Result<NodeSet, MigrateError> {
+        rows.iter()
+            .map(|id| {
+                self.graph.node(id).ok_or_else(|| MigrateError::UnknownRevision {
+                    id: id.clone(),
+                    table: self.table.name().to_owned(),
+                })
+            })
+            .collect()
+    }
+
+    /// Applies every revision up to the heads: the start-up call.
+    pub fn run(
+        &self,
+        conn: &mut DatabaseConnection,
+        reporter: &mut dyn Reporter,
+    ) -> Result<Outcome, MigrateError> {
+        self.upgrade(conn, "heads", reporter)
+    }
+
+    /// Applies what `target` needs and the database lacks (`cargo revise up TARGET`).
+    pub fn upgrade(
+        &self,
+        conn: &mut DatabaseConnection,
+        target: &str,
+        reporter: &mut dyn Reporter,
+    ) -> Result<Outcome, MigrateError> {
+        let parsed = Target::parse(target).map_err(PlanError::from)?;
+        self.execute(conn, reporter, |graph, rows| {
+            Ok(Goal::Up(plan::upgrade_goal(graph, rows, &parsed, target)?))
+        })
+    }
+
+    /// Reverts applied revisions down to `target` (`cargo revise down TARGET`).
+    pub fn downgrade(
+        &self,
+        conn: &mut DatabaseConnection,
+        target: &str,
+        reporter: &mut dyn Reporter,
+    ) -> Result<Outcome, MigrateError> {
+        let parsed = Target::parse(target).map_err(PlanError::from)?;
+        self.execute(conn, reporter, |graph, rows| {
+            Ok(Goal::Down(plan::downgrade_goal(graph, rows, &parsed, target)?))
+        })
+    }
+
+    fn plan(&self, goal: &Goal, rows: &NodeSet) -> Result<Plan, PlanError> {
+        match goal {
+            Goal::Up(goal) => Ok(plan::plan_upgrade(self.graph, rows, goal)),
+            Goal::Down(goal) => plan::plan_downgrade(self.graph, rows, goal),
+        }
+    }
+
+    fn execute(
+        &self,
+        conn: &mut DatabaseConnection,
+        reporter: &mut dyn Reporter,
+        resolve: impl FnOnce(&RevisionGraph, &NodeSet) -> Result<Goal, PlanError>,
+    ) -> Result<Outcome, MigrateError> {
+        reporter.report(&RunEvent::Checking);
+        let mut rows = self.current(conn)?;
+        let rows_before = rows.clone();
+        reporter.report(&RunEvent::Current {
+            rows: self.ids(&rows),
+        });
+        let goal = resolve(self.graph, &rows)?;
+        let direction = match goal {
+            Goal::Up(_) => Direction::Up,
+            Goal::Down(_) => Direction::Down,
+        };
+        let mut plan = self.plan(&goal, &rows)?;
+        if plan.steps.is_empty() {
+            reporter.report(&RunEvent::NothingToRun { direction });
+            return Ok(Outcome {
+                rows_before,
+                steps: Vec::new(),
+                rows_after: rows,
+            });
+        }
+        reporter.report(&RunEvent::Pending {
+            direction,
+            revisions: plan.steps.iter().map(|s| self.summary(s.node)).collect(),
+        });
+        let mut done = Vec::new();
+        let mut next = 0;
+        let mut wait = false;
+        while let Some(step) = plan.steps.get(next) {
+            let total = done.len() + plan.steps.len() - next;
+            let revision = self.summary(step.node);
+            reporter.report(&RunEvent::StepStarted {
+                index: done.len(),
+                total,
+                direction,
+                revision: revision.clone(),
+            });
+            let started = Instant::now();
+            match self.run_step(conn, step.node, direction, &step.changes, &rows, wait) {
+                Ok(()) => {
+                    crate::version_rows::apply_changes(&mut rows, &step.changes);
+                    reporter.report(&RunEvent::StepFinished {
+                        index: done.len(),
+                        total,
+                        revision,
+                        elapsed: started.elapsed(),
+                    });
+                    done.push(step.node);
+                    next += 1;
+                    wait = false;
+                }
+                Err(StepError::Busy) => {
+                    reporter.report(&RunEvent::WaitingForLock);
+                    wait = true;
+                }
+                Err(StepError::RowsChanged(found)) => {
+                    rows = self.nodes(&found)?;
+                    plan = self.plan(&goal, &rows)?;
+                    next = 0;
+                    wait = false;
+                    reporter.report(&RunEvent::Replanned {
+                        rows: self.ids(&rows),
+                        remaining: plan.steps.len(),
+                    });
+                }
+                Err(StepError::LockTimeout(t)) => return Err(MigrateError::LockTimeout(t)),
+                Err(failure) => return Err(self.failed(conn, step.node, direction, failure, reporter)),
+            }
+        }
+        reporter.report(&RunEvent::Completed {
+            direction,
+            rows: self.ids(&rows),
+        });
+        Ok(Outcome {
+            rows_before,
+            steps: done,
+            rows_after: rows,
+        })
+    }
+
+    fn run_step(
+        &self,
+        conn: &mut DatabaseConnection,
+        node: Node,
+        direction: Direction,
+        changes: &[RowChange],
+        rows: &NodeSet,
+        wait: bool,
+    ) -> Result<(), StepError> {
+        let revision = self.graph.revision(node);
+        let section = match direction {
+            Direction::Up => Some(&revision.up),
+            Direction::Down => revision.down.as_ref(),
+        };
+        let changes = self.version_changes(changes);
+        let mut expected = self.ids(rows);
+        expected.sort_unstable();
+        let work = StepWork {
+            section,
+            changes: &changes,
+            expected_rows: &expected,
+            wait,
+        };
+        conn.run_step(&self.table, work, self.lock_timeout)
+    }
+
+    fn failed(
+        &self,
+        conn: &mut DatabaseConnection,
+        node: Node,
+        direction: Direction,
+        failure: StepError,
+        reporter: &mut dyn Reporter,
+    ) -> MigrateError {
+        let revision = self.graph.revision(node);
+        let (message, left_behind) = match failure {
+            StepError::Sql {
+                message,
+                statements_done,
+            } => {
+                let left = statements_done.filter(|&n| n > 0).map(|n| {
+                    format!("{n} statement(s) of its non-transactional section ran before the failure and were kept")
+                });
+                (message, left)
+            }
+            StepError::Db(e) => return MigrateError::Db(e),
+            other => (other.to_string(), None),
+        };
+        // Best effort: say where the database stands now.
+        let rows = conn
+            .read_rows(&self.table)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        reporter.report(&RunEvent::Failed {
+            revision: self.summary(node),
+            rows,
+            left_behind,
+        });
+        let section = match direction {
+            Direction::Up => Some(&revision.up),
+            Direction::Down => revision.down.as_ref(),
+        };
+        MigrateError::StepFailed {
+            id: revision.id.to_string(),
+            path: revision.origin.path.display().to_string(),
+            line: section.map_or(1, |s| s.line),
+            verb: match direction {
+                Direction::Up => "upgrading",
+                Direction::Down => "downgrading",
+            },
+            message,
+        }
+    }
+
+    fn version_changes(&self, changes: &[RowChange]) -> Vec<VersionChange> {
+        let id = |n: Node| self.graph.id(n).to_owned();
+        changes
+            .iter()
+            .map(|c| match *c {
+                RowChange::Insert(n) => VersionChange::Insert(id(n)),
+                RowChange::Delete(n) => VersionChange::Delete(id(n)),
+                RowChange::Update { from, to } => VersionChange::Update {
+                    from: id(from),
+                    to: id(to),
+                },
+            })
+            .collect()
+    }
+
+    fn ids(&self, rows: &NodeSet) -> Vec<String> {
+        rows.iter().map(|&n| self.graph.id(n).to_owned()).collect()
+    }
+
+    fn summary(&self, node: Node) -> RevisionSummary {
+        let rev = self.graph.revision(node);
+        RevisionSummary {
+            id: rev.id.to_string(),
+            message: rev.message.clone(),
+            path: rev.origin.path.display().to_string(),
+        }
+    }
+}

@@ -1,0 +1,468 @@
+//! Revision file text to a [`Revision`], with the file and line of every mistake.
+//!
+//! The format is SPEC section 3: a header of `--` comment lines (the message, then
+//! `Key: value` lines), then `-- revise:up` and optionally `-- revise:down` sections.
+//! This module never touches the file system; `source.rs` reads the bytes.
+
+use std::path::{Path, PathBuf};
+
+use crate::revision::{HeaderLines, InvalidId, Origin, Revision, RevisionId, Section};
+
+/// A mistake in one revision file, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}: {kind}", path.display())]
+pub struct ParseError {
+    /// The file.
+    pub path: PathBuf,
+    /// The 1-based line.
+    pub line: usize,
+    /// What was wrong.
+    pub kind: ParseErrorKind,
+}
+
+/// What was wrong in a revision file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ParseErrorKind {
+    /// The file has no content at all.
+    #[error("the file is empty; expected a header starting with `-- <message>` and a `-- revise:up` marker")]
+    Empty,
+    /// The bytes are not UTF-8.
+    #[error("the file is not valid UTF-8 (invalid byte at column {column}); save it as UTF-8")]
+    NotUtf8 {
+        /// The 1-based byte column of the first invalid byte.
+        column: usize,
+    },
+    /// SQL appears before the first marker.
+    #[error("expected a `--` header line or the `-- revise:up` marker, found `{0}`")]
+    UnexpectedLine(String),
+    /// A header line is not `Key: value`.
+    #[error("expected a header line `Key: value`, found `{0}`")]
+    NotKeyValue(String),
+    /// A header key that the format does not define.
+    #[error("unknown header key `{0}`; expected one of `Revision ID`, `Revises`, `Create Date`, `Depends On`, `Branch Labels`")]
+    UnknownKey(String),
+    /// The same key twice.
+    #[error("header key `{key}` appears twice (first on line {first_line})")]
+    DuplicateKey {
+        /// The key as written the second time.
+        key: String,
+        /// Where it was written first.
+        first_line: usize,
+    },
+    /// No `Revision ID:` line.
+    #[error("the header has no `Revision ID:` line")]
+    MissingId,
+    /// An id that cannot be stored or is unsafe.
+    #[error("{0}")]
+    InvalidId(InvalidId),
+    /// A branch label that cannot be used in a target.
+    #[error("branch label `{0}` is not valid; labels are non-empty and contain no spaces, `@`, `,`, `+` or `:`")]
+    InvalidLabel(String),
+    /// No `-- revise:up` marker.
+    #[error("no `-- revise:up` marker; every revision needs one (add `-- revise:up` before its SQL)")]
+    MissingUp,
+    /// A marker other than up or down.
+    #[error("unknown marker `{0}`; expected `-- revise:up` or `-- revise:down`")]
+    UnknownMarker(String),
+    /// A marker option other than `transaction=true|false`.
+    #[error("unknown marker option `{0}`; the only option is `transaction=false` (or `transaction=true`)")]
+    UnknownMarkerOption(String),
+    /// Two up (or two down) markers.
+    #[error("a second `-- revise:{direction}` marker (the first is on line {first_line})")]
+    DuplicateMarker {
+        /// `up` or `down`.
+        direction: &'static str,
+        /// Where the first one is.
+        first_line: usize,
+    },
+}
+
+/// Parses the bytes of one revision file that belongs to `member`.
+///
+/// `path` is only used in the result and in errors.
+pub fn parse_revision(path: &Path, member: &str, bytes: &[u8]) -> Result<Revision, ParseError> {
+    let error = |line: usize, kind: ParseErrorKind| ParseError {
+        path: path.to_owned(),
+        line,
+        kind,
+    };
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let valid = &bytes[..e.valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        error(
+            line,
+            ParseErrorKind::NotUtf8 {
+                column: e.valid_up_to() - line_start + 1,
+            },
+        )
+    })?;
+    if text.trim().is_empty() {
+        return Err(error(1, ParseErrorKind::Empty));
+    }
+    let mut parser = FileParser::default();
+    for (index, raw) in text.split('\n').enumerate() {
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        parser.line(index + 1, line).map_err(|kind| error(index + 1, kind))?;
+    }
+    let line_count = text.split('\n').count();
+    parser
+        .finish(path, member)
+        .map_err(|(line, kind)| error(line.unwrap_or(line_count), kind))
+}
+
+/// The keys a header may hold, in their canonical spelling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HeaderKey {
+    RevisionId,
+    Revises,
+    CreateDate,
+    DependsOn,
+    BranchLabels,
+}
+
+impl HeaderKey {
+    fn from_name(name: &str) -> Option<Self> {
+        let normalized: Vec<String> = name
+            .split_whitespace()
+            .map(str::to_ascii_lowercase)
+            .collect();
+        match normalized.join(" ").as_str() {
+            "revision id" => Some(Self::RevisionId),
+            "revises" => Some(Self::Revises),
+            "create date" => Some(Self::CreateDate),
+            "depends on" => Some(Self::DependsOn),
+            "branch labels" => Some(Self::BranchLabels),
+            _ => None,
+        }
+    }
+}
+
+/// A `-- revise:...` marker line.
+struct Marker {
+    up: bool,
+    transactional: bool,
+}
+
+/// Line-by-line state: the header, then the sections.
+#[derive(Default)]
+struct FileParser {
+    message: Option<String>,
+    seen_keys: Vec<(HeaderKey, usize)>,
+    id: Option<RevisionId>,
+    revises: Vec<RevisionId>,
+    depends_on: Vec<String>,
+    branch_labels: Vec<String>,
+    create_date: Option<String>,
+    lines: HeaderLines,
+    up: Option<Section>,
+    down: Option<Section>,
+    /// Which section lines go to: `Some(true)` up, `Some(false)` down, `None` still the header.
+    current: Option<bool>,
+}
+
+impl FileParser {
+    fn line(&mut self, number: usize, line: &str) -> Result<(), ParseErrorKind> {
+        if let Some(marker) = parse_marker(line)? {
+            return self.open_section(number, marker);
+        }
+        match self.current {
+            Some(up) => {
+                let section = if up { &mut self.up } else { &mut self.down };
+                if let Some(section) = section {
+                    section.sql.push_str(line);
+                    section.sql.push('\n');
+                }
+                Ok(())
+            }
+            None => self.header_line(number, line),
+        }
+    }
+
+    fn header_line(&mut self, number: usize, line: &str) -> Result<(), ParseErrorKind> {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            return Ok(());
+        }
+        let Some(comment) = trimmed.strip_prefix("--") else {
+            return Err(ParseErrorKind::UnexpectedLine(shorten(trimmed)));
+        };
+        let content = comment.trim();
+        if self.message.is_none() {
+            // The first header line is the message, unless the author left the message out
+            // and started with a key.
+            let starts_with_key = content
+                .split_once(':')
+                .is_some_and(|(key, _)| HeaderKey::from_name(key).is_some());
+            if !starts_with_key {
+                self.message = Some(content.to_owned());
+                return Ok(());
+            }
+            self.message = Some(String::new());
+        }
+        if content.is_empty() {
+            return Ok(());
+        }
+        let Some((name, value)) = content.split_once(':') else {
+            return Err(ParseErrorKind::NotKeyValue(shorten(content)));
+        };
+        let key = HeaderKey::from_name(name)
+            .ok_or_else(|| ParseErrorKind::UnknownKey(name.trim().to_owned()))?;
+        if let Some((_, first_line)) = self.seen_keys.iter().find(|(k, _)| *k == key) {
+            return Err(ParseErrorKind::DuplicateKey {
+                key: name.trim().to_owned(),
+                first_line: *first_line,
+            });
+        }
+        self.seen_keys.push((key, number));
+        self.header_value(number, key, value.trim())
+    }
+
+    fn header_value(
+        &mut self,
+        number: usize,
+        key: HeaderKey,
+        value: &str,
+    ) -> Result<(), ParseErrorKind> {
+        match key {
+            HeaderKey::RevisionId => {
+                self.id = Some(RevisionId::new(value).map_err(ParseErrorKind::InvalidId)?);
+                self.lines.id = number;
+            }
+            HeaderKey::Revises => {
+                self.revises = split_list(value)
+                    .map(|id| RevisionId::new(id).map_err(ParseErrorKind::InvalidId))
+                    .collect::<Result<_, _>>()?;
+                self.lines.revises = number;
+            }
+            HeaderKey::CreateDate => self.create_date = Some(value.to_owned()),
+            HeaderKey::DependsOn => {
+                self.depends_on = split_list(value).map(str::to_owned).collect();
+                if let Some(bad) = self.depends_on.iter().find(|d| !is_valid_label(d)) {
+                    return Err(ParseErrorKind::InvalidLabel(bad.clone()));
+                }
+                self.lines.depends_on = number;
+            }
+            HeaderKey::BranchLabels => {
+                self.branch_labels = split_list(value).map(str::to_owned).collect();
+                if let Some(bad) = self.branch_labels.iter().find(|l| !is_valid_label(l)) {
+                    return Err(ParseErrorKind::InvalidLabel(bad.clone()));
+                }
+                self.lines.branch_labels = number;
+            }
+        }
+        Ok(())
+    }
+
+    fn open_section(&mut self, number: usize, marker: Marker) -> Result<(), ParseErrorKind> {
+        let (slot, direction) = if marker.up {
+            (&mut self.up, "up")
+        } else {
+            (&mut self.down, "down")
+        };
+        if let Some(existing) = slot {
+            return Err(ParseErrorKind::DuplicateMarker {
+                direction,
+                first_line: existing.line,
+            });
+        }
+        *slot = Some(Section {
+            sql: String::new(),
+            transactional: marker.transactional,
+            line: number,
+        });
+        self.current = Some(marker.up);
+        Ok(())
+    }
+
+    fn finish(self, path: &Path, member: &str) -> Result<Revision, (Option<usize>, ParseErrorKind)> {
+        let id = self.id.ok_or((Some(1), ParseErrorKind::MissingId))?;
+        let mut up = self.up.ok_or((None, ParseErrorKind::MissingUp))?;
+        trim_section(&mut up);
+        let down = self.down.map(|mut s| {
+            trim_section(&mut s);
+            s
+        });
+        Ok(Revision {
+            id,
+            message: self.message.unwrap_or_default(),
+            revises: self.revises,
+            depends_on: self.depends_on,
+            branch_labels: self.branch_labels,
+            create_date: self.create_date,
+            up,
+            down,
+            origin: Origin {
+                member: member.to_owned(),
+                path: path.to_owned(),
+            },
+            lines: self.lines,
+        })
+    }
+}
+
+/// Recognizes `-- revise:up [transaction=false]` and `-- revise:down [...]`.
+fn parse_marker(line: &str) -> Result<Option<Marker>, ParseErrorKind> {
+    let Some(rest) = line.trim_start().strip_prefix("--") else {
+        return Ok(None);
+    };
+    let Some(rest) = rest.trim_start().strip_prefix("revise:") else {
+        return Ok(None);
+    };
+    let mut words = rest.split_whitespace();
+    let up = match words.next() {
+        Some("up") => true,
+        Some("down") => false,
+        other => {
+            return Err(ParseErrorKind::UnknownMarker(format!(
+                "revise:{}",
+                other.unwrap_or("")
+            )))
+        }
+    };
+    let mut transactional = true;
+    for option in words {
+        transactional = match option {
+            "transaction=false" => false,
+            "transaction=true" => true,
+            other => return Err(ParseErrorKind::UnknownMarkerOption(other.to_owned())),
+        };
+    }
+    Ok(Some(Marker { up, transactional }))
+}
+
+fn split_list(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Labels appear in targets (`LABEL@head`), so they must not contain the target syntax.
+pub(crate) fn is_valid_label(label: &str) -> bool {
+    !label.is_empty()
+        && !label
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '@' | ',' | '+' | ':' | '\'' | '"' | ';'))
+}
+
+fn trim_section(section: &mut Section) {
+    let trimmed = section.sql.trim();
+    if trimmed.len() != section.sql.len() {
+        section.sql = trimmed.to_owned();
+    }
+}
+
+fn shorten(text: &str) -> String {
+    const MAX: usize = 60;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Revision, ParseError> {
+        parse_revision(Path::new("m/migrations/x.sql"), "m", text.as_bytes())
+    }
+
+    fn kind(text: &str) -> (usize, ParseErrorKind) {
+        let err = parse(text).expect_err("should fail");
+        (err.line, err.kind)
+    }
+
+    const FULL: &str = "-- Add priority column to examples\n--\n-- Revision ID: 3f2a9c1b7d4e\n-- Revises: 9b1c0d2e4f6a\n-- Create Date: 2026-11-23 12:00:00.000000\n-- Depends On: a1b2c3d4e5f6\n-- Branch Labels: priorities\n\n-- revise:up\nALTER TABLE examples ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;\n\n-- revise:down\nALTER TABLE examples DROP COLUMN priority;\n";
+
+    #[test]
+    fn parses_the_spec_example() {
+        let rev = parse(FULL).expect("valid");
+        assert_eq!(rev.id.as_str(), "3f2a9c1b7d4e");
+        assert_eq!(rev.message, "Add priority column to examples");
+        assert_eq!(rev.revises, vec![RevisionId::new("9b1c0d2e4f6a").unwrap()]);
+        assert_eq!(rev.depends_on, vec!["a1b2c3d4e5f6"]);
+        assert_eq!(rev.branch_labels, vec!["priorities"]);
+        assert_eq!(rev.up.sql, "ALTER TABLE examples ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;");
+        assert!(rev.up.transactional);
+        assert_eq!(rev.up.line, 9);
+        assert_eq!(rev.down.expect("down").sql, "ALTER TABLE examples DROP COLUMN priority;");
+        assert_eq!(rev.lines.revises, 4);
+    }
+
+    #[test]
+    fn keys_are_case_insensitive_and_crlf_and_bom_are_accepted() {
+        let text = "\u{feff}-- msg\r\n-- revision id: abc\r\n-- REVISES:\r\n-- revise:up\r\nSELECT 1;\r\n";
+        let rev = parse(text).expect("valid");
+        assert_eq!(rev.id.as_str(), "abc");
+        assert!(rev.revises.is_empty());
+        assert_eq!(rev.up.sql, "SELECT 1;");
+        assert!(rev.down.is_none());
+    }
+
+    #[test]
+    fn merge_points_list_several_parents() {
+        let rev = parse("-- m\n-- Revision ID: m\n-- Revises: a, b\n-- revise:up\n").expect("valid");
+        assert_eq!(rev.revises.len(), 2);
+        assert_eq!(rev.up.sql, "");
+    }
+
+    #[test]
+    fn transaction_false_is_read_from_the_marker() {
+        let rev = parse("-- m\n-- Revision ID: a\n-- revise:up transaction=false\nCREATE INDEX CONCURRENTLY i ON t (c);\n-- revise:down\nDROP INDEX i;\n").expect("valid");
+        assert!(!rev.up.transactional);
+        assert!(rev.down.expect("down").transactional);
+    }
+
+    #[test]
+    fn bad_inputs_name_the_line() {
+        assert_eq!(kind(""), (1, ParseErrorKind::Empty));
+        assert_eq!(kind("-- m\n-- Revises:\n-- revise:up\n"), (1, ParseErrorKind::MissingId));
+        assert_eq!(
+            kind("-- m\n-- Revision ID: a\n-- Author: me\n-- revise:up\n"),
+            (3, ParseErrorKind::UnknownKey("Author".into()))
+        );
+        assert_eq!(kind("-- m\n-- Revision ID: a\nSELECT 1;\n").0, 3);
+        assert_eq!(kind("-- m\n-- Revision ID: a\n\nSELECT 1;\n").1, ParseErrorKind::UnexpectedLine("SELECT 1;".into()));
+        assert_eq!(kind("-- m\n-- Revision ID: a\n-- nothing here\n-- revise:up\n").0, 3);
+        assert_eq!(kind("-- m\n-- Revision ID: a\n").1, ParseErrorKind::MissingUp);
+        assert_eq!(
+            kind("-- m\n-- Revision ID: a\n-- revise:up\n-- revise:up\n"),
+            (4, ParseErrorKind::DuplicateMarker { direction: "up", first_line: 3 })
+        );
+        assert_eq!(kind("-- m\n-- Revision ID: a\n-- revise:sideways\n").0, 3);
+        assert_eq!(kind("-- m\n-- Revision ID: a\n-- revise:up transaction=maybe\n").0, 3);
+        assert_eq!(
+            kind("-- m\n-- Revision ID: a\n-- Revision ID: b\n-- revise:up\n"),
+            (3, ParseErrorKind::DuplicateKey { key: "Revision ID".into(), first_line: 2 })
+        );
+    }
+
+    #[test]
+    fn ids_are_checked() {
+        let long = "a".repeat(33);
+        let (line, kind) = kind(&format!("-- m\n-- Revision ID: {long}\n-- revise:up\n"));
+        assert_eq!(line, 2);
+        assert!(matches!(kind, ParseErrorKind::InvalidId(InvalidId::TooLong(_))));
+        let (line, kind) = kind_of("-- m\n-- Revision ID: a\n-- Revises: x'; DROP TABLE t; --\n-- revise:up\n");
+        assert_eq!(line, 3);
+        assert!(matches!(kind, ParseErrorKind::InvalidId(InvalidId::BadCharacter { .. })));
+    }
+
+    fn kind_of(text: &str) -> (usize, ParseErrorKind) {
+        kind(text)
+    }
+
+    #[test]
+    fn non_utf8_names_line_and_column() {
+        let err = parse_revision(Path::new("x.sql"), "m", b"-- m\n-- Revision ID: a\n-- revise:up\nSELECT '\xff';\n")
+            .expect_err("not utf-8");
+        assert_eq!(err.line, 4);
+        assert_eq!(err.kind, ParseErrorKind::NotUtf8 { column: 9 });
+    }
+
+    #[test]
+    fn a_header_without_message_starts_with_a_key() {
+        let rev = parse("-- Revision ID: a\n-- revise:up\n").expect("valid");
+        assert_eq!(rev.message, "");
+    }
+}

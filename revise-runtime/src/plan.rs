@@ -1,0 +1,404 @@
+//! What an `up`, `down` or `stamp` runs, in which order, and the row changes of each step.
+//!
+//! Alembic's counterparts are `RevisionMap.iterate_revisions` with
+//! `_collect_upgrade_revisions` / `_collect_downgrade_revisions` and
+//! `ScriptDirectory._stamp_revs`. Planning executes nothing.
+
+use crate::graph::{Node, NodeSet, RevisionGraph};
+use crate::target::{self, Target, TargetError};
+use crate::version_rows::{self, Direction, RowChange};
+
+/// Why a command cannot be planned.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// The target is malformed or names nothing usable.
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    /// Two upgrade targets where one is an ancestor of the other.
+    #[error("Requested revision {target} overlaps with other requested revisions {others}")]
+    Overlap {
+        /// The target that is an ancestor.
+        target: String,
+        /// The targets it is an ancestor of.
+        others: String,
+    },
+    /// The downgrade target is not below the current rows.
+    #[error("Destination {0} is not a valid downgrade target from current head(s)")]
+    NotADowngradeTarget(String),
+    /// A revision on the way down has no `-- revise:down` section.
+    #[error("revision {id} ({path}) has no `-- revise:down` section, so it cannot be reverted; nothing was changed")]
+    Irreversible {
+        /// The revision.
+        id: String,
+        /// Its file.
+        path: String,
+    },
+}
+
+/// One revision to apply or revert, with the version-table changes that go with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The revision.
+    pub node: Node,
+    /// Apply or revert.
+    pub direction: Direction,
+    /// The version-table changes, committed together with the revision's SQL.
+    pub changes: Vec<RowChange>,
+}
+
+/// The steps of one command, with the rows expected before and after.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// The rows the plan starts from.
+    pub rows_before: NodeSet,
+    /// The steps in order.
+    pub steps: Vec<Step>,
+    /// The rows once every step has run.
+    pub rows_after: NodeSet,
+}
+
+/// An upgrade target resolved against the rows it was written for: the revisions that must be
+/// applied (with their ancestors). Re-planning with it after another process moved the rows
+/// never walks a relative step twice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpgradeGoal {
+    targets: Vec<Node>,
+}
+
+/// A downgrade target resolved against the rows: what to keep.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DowngradeGoal {
+    /// The revision to go down to; `None` is the base.
+    target: Option<Node>,
+    /// The label's declaring revision for `LABEL@base`.
+    label_owner: Option<Node>,
+    /// The text the user wrote, for messages.
+    written: String,
+}
+
+/// Resolves an upgrade target (Alembic: `_parse_upgrade_target`).
+pub fn upgrade_goal(
+    graph: &RevisionGraph,
+    rows: &NodeSet,
+    target: &Target,
+    written: &str,
+) -> Result<UpgradeGoal, PlanError> {
+    let targets: Vec<Node> = match target {
+        Target::Heads => graph.real_heads(),
+        Target::Labeled { label, inner } => {
+            let owner = target::label_owner(graph, label)?;
+            upgrade_nodes(graph, rows, inner, Some(owner), written)?
+        }
+        other => upgrade_nodes(graph, rows, other, None, written)?,
+    };
+    check_overlap(graph, &targets)?;
+    Ok(UpgradeGoal { targets })
+}
+
+fn upgrade_nodes(
+    graph: &RevisionGraph,
+    rows: &NodeSet,
+    target: &Target,
+    owner: Option<Node>,
+    written: &str,
+) -> Result<Vec<Node>, PlanError> {
+    let node = match target {
+        Target::Heads => return Ok(graph.real_heads()),
+        Target::Base => None,
+        Target::Head => target::single_head(graph, owner, written)?,
+        Target::Relative(steps) if *steps > 0 => {
+            let start = single_row(graph, rows, owner, "upgrade", '+', written)?;
+            target::walk(graph, start, *steps, owner, written)?
+        }
+        Target::Relative(_) => {
+            return Err(TargetError::WrongDirection {
+                target: written.to_owned(),
+                direction: "upgrade",
+            }
+            .into())
+        }
+        Target::Revision { reference, .. } => {
+            let (node, offset) = target::resolve_with_offset(graph, reference)?;
+            check_lineage(graph, node, owner, written)?;
+            target::walk(graph, Some(node), offset, owner, written)?
+        }
+        Target::Labeled { .. } => return Err(TargetError::Malformed(written.to_owned()).into()),
+    };
+    Ok(node.into_iter().collect())
+}
+
+/// The single current row of a branch, for `+N` / `-N`.
+fn single_row(
+    graph: &RevisionGraph,
+    rows: &NodeSet,
+    owner: Option<Node>,
+    direction: &'static str,
+    sign: char,
+    written: &str,
+) -> Result<Option<Node>, PlanError> {
+    let rows: Vec<Node> = rows.iter().copied().collect();
+    let mine = target::in_lineage(graph, &rows, owner);
+    match mine.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
+        many => Err(TargetError::RelativeFromSeveral {
+            direction,
+            sign,
+            rows: many.iter().map(|&n| graph.id(n).to_owned()).collect(),
+        }
+        .into()),
+    }
+    .and_then(|row| match (row, sign) {
+        (None, '-') => Err(TargetError::RelativeFromNothing(written.to_owned()).into()),
+        _ => Ok(row),
+    })
+}
+
+fn check_lineage(
+    graph: &RevisionGraph,
+    node: Node,
+    owner: Option<Node>,
+    written: &str,
+) -> Result<(), PlanError> {
+    match owner {
+        Some(owner) if !graph.shares_lineage(node, owner, false) => Err(TargetError::NotInBranch {
+            id: graph.id(node).to_owned(),
+            label: written.split('@').next().unwrap_or(written).to_owned(),
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+fn check_overlap(graph: &RevisionGraph, targets: &[Node]) -> Result<(), PlanError> {
+    for &t in targets {
+        let above: Vec<&str> = targets
+            .iter()
+            .copied()
+            .filter(|&o| o != t && graph.ancestors_inclusive([o]).contains(&t))
+            .map(|o| graph.id(o))
+            .collect();
+        if !above.is_empty() {
+            return Err(PlanError::Overlap {
+                target: graph.id(t).to_owned(),
+                others: above.join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Plans an upgrade: every ancestor of the goal that is not applied, parents first.
+pub fn plan_upgrade(graph: &RevisionGraph, rows: &NodeSet, goal: &UpgradeGoal) -> Plan {
+    let required = graph.ancestors_inclusive(goal.targets.iter().copied());
+    let applied = graph.ancestors_inclusive(rows.iter().copied());
+    let needed: Vec<Node> = graph
+        .order()
+        .iter()
+        .copied()
+        .filter(|n| required.contains(n) && !applied.contains(n))
+        .collect();
+    build_plan(graph, rows, needed, Direction::Up)
+}
+
+/// Resolves a downgrade target (Alembic: `_parse_downgrade_target`).
+pub fn downgrade_goal(
+    graph: &RevisionGraph,
+    rows: &NodeSet,
+    target: &Target,
+    written: &str,
+) -> Result<DowngradeGoal, PlanError> {
+    let (owner, inner) = match target {
+        Target::Labeled { label, inner } => (Some(target::label_owner(graph, label)?), &**inner),
+        other => (None, other),
+    };
+    let node = match inner {
+        Target::Base => None,
+        Target::Heads => {
+            return Err(TargetError::WrongDirection {
+                target: written.to_owned(),
+                direction: "downgrade",
+            }
+            .into())
+        }
+        Target::Head => target::single_head(graph, owner, written)?,
+        Target::Relative(steps) if *steps < 0 => {
+            let start = single_row(graph, rows, owner, "downgrade", '-', written)?;
+            target::walk(graph, start, *steps, owner, written)?
+        }
+        Target::Relative(_) => {
+            return Err(TargetError::WrongDirection {
+                target: written.to_owned(),
+                direction: "downgrade",
+            }
+            .into())
+        }
+        Target::Revision { reference, .. } => {
+            let (node, offset) = target::resolve_with_offset(graph, reference)?;
+            check_lineage(graph, node, owner, written)?;
+            target::walk(graph, Some(node), offset, owner, written)?
+        }
+        Target::Labeled { .. } => return Err(TargetError::Malformed(written.to_owned()).into()),
+    };
+    Ok(DowngradeGoal {
+        target: node,
+        label_owner: if node.is_none() { owner } else { None },
+        written: written.to_owned(),
+    })
+}
+
+/// Plans a downgrade: every applied revision above the goal, children first.
+pub fn plan_downgrade(
+    graph: &RevisionGraph,
+    rows: &NodeSet,
+    goal: &DowngradeGoal,
+) -> Result<Plan, PlanError> {
+    let roots: Vec<Node> = match goal.target {
+        None => {
+            let bases = graph.bases();
+            match goal.label_owner {
+                Some(owner) => {
+                    let lineage = graph.revises_ancestors_inclusive([owner]);
+                    bases.into_iter().filter(|b| lineage.contains(b)).collect()
+                }
+                None => bases,
+            }
+        }
+        Some(target) => graph.children(target).to_vec(),
+    };
+    let applied = graph.ancestors_inclusive(rows.iter().copied());
+    let drop = graph.descendants_inclusive(roots);
+    let mut dropped: Vec<Node> = graph
+        .order()
+        .iter()
+        .copied()
+        .filter(|n| drop.contains(n) && applied.contains(n))
+        .collect();
+    dropped.reverse();
+    if let Some(target) = goal.target {
+        if dropped.is_empty() && !rows.contains(&target) {
+            return Err(PlanError::NotADowngradeTarget(goal.written.clone()));
+        }
+    }
+    if let Some(&irreversible) = dropped.iter().find(|&&n| graph.revision(n).down.is_none()) {
+        let rev = graph.revision(irreversible);
+        return Err(PlanError::Irreversible {
+            id: rev.id.to_string(),
+            path: rev.origin.path.display().to_string(),
+        });
+    }
+    Ok(build_plan(graph, rows, dropped, Direction::Down))
+}
+
+fn build_plan(graph: &RevisionGraph, rows: &NodeSet, nodes: Vec<Node>, direction: Direction) -> Plan {
+    let mut current = rows.clone();
+    let steps = nodes
+        .into_iter()
+        .map(|node| {
+            let changes = version_rows::transition(graph, &current, node, direction);
+            version_rows::apply_changes(&mut current, &changes);
+            Step {
+                node,
+                direction,
+                changes,
+            }
+        })
+        .collect();
+    Plan {
+        rows_before: rows.clone(),
+        steps,
+        rows_after: current,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::tests::{ids, rev};
+
+    fn chain() -> RevisionGraph {
+        RevisionGraph::build(vec![
+            rev("m", "r1", &[], &[]),
+            rev("m", "r2", &["r1"], &[]),
+            rev("m", "r3", &["r2"], &[]),
+            rev("m", "r4", &["r3"], &[]),
+        ])
+        .expect("valid")
+    }
+
+    fn up(graph: &RevisionGraph, rows: &NodeSet, target: &str) -> Result<Plan, PlanError> {
+        let t = Target::parse(target)?;
+        let goal = upgrade_goal(graph, rows, &t, target)?;
+        Ok(plan_upgrade(graph, rows, &goal))
+    }
+
+    fn down(graph: &RevisionGraph, rows: &NodeSet, target: &str) -> Result<Plan, PlanError> {
+        let t = Target::parse(target)?;
+        let goal = downgrade_goal(graph, rows, &t, target)?;
+        plan_downgrade(graph, rows, &goal)
+    }
+
+    fn step_ids(graph: &RevisionGraph, plan: &Plan) -> Vec<String> {
+        ids(graph, plan.steps.iter().map(|s| s.node))
+    }
+
+    #[test]
+    fn linear_upgrades_and_downgrades() {
+        let g = chain();
+        let empty = NodeSet::new();
+        let plan = up(&g, &empty, "heads").expect("plan");
+        assert_eq!(step_ids(&g, &plan), ["r1", "r2", "r3", "r4"]);
+        assert_eq!(ids(&g, plan.rows_after.clone()), ["r4"]);
+        let at_r2: NodeSet = [1].into();
+        assert_eq!(step_ids(&g, &up(&g, &at_r2, "head").expect("plan")), ["r3", "r4"]);
+        assert_eq!(step_ids(&g, &up(&g, &at_r2, "+1").expect("plan")), ["r3"]);
+        assert_eq!(step_ids(&g, &up(&g, &at_r2, "r4").expect("plan")), ["r3", "r4"]);
+        assert!(up(&g, &[3].into(), "heads").expect("plan").steps.is_empty());
+        let d = down(&g, &[3].into(), "-1").expect("plan");
+        assert_eq!(step_ids(&g, &d), ["r4"]);
+        assert_eq!(ids(&g, d.rows_after.clone()), ["r3"]);
+        let d = down(&g, &[3].into(), "base").expect("plan");
+        assert_eq!(step_ids(&g, &d), ["r4", "r3", "r2", "r1"]);
+        assert!(d.rows_after.is_empty());
+        assert_eq!(step_ids(&g, &down(&g, &[3].into(), "r2").expect("plan")), ["r4", "r3"]);
+    }
+
+    #[test]
+    fn relative_steps_are_strict() {
+        let g = chain();
+        assert!(matches!(up(&g, &[3].into(), "+1"), Err(PlanError::Target(TargetError::OverWalk { .. }))));
+        assert!(matches!(up(&g, &NodeSet::new(), "r4+1"), Err(PlanError::Target(TargetError::OverWalk { .. }))));
+        assert!(matches!(down(&g, &NodeSet::new(), "-1"), Err(PlanError::Target(TargetError::RelativeFromNothing(_)))));
+        assert!(matches!(down(&g, &[1].into(), "r3"), Err(PlanError::NotADowngradeTarget(_))));
+        assert_eq!(step_ids(&g, &up(&g, &NodeSet::new(), "r1+2").expect("plan")), ["r1", "r2", "r3"]);
+    }
+
+    #[test]
+    fn members_and_dependencies() {
+        let g = RevisionGraph::build(vec![
+            rev("users", "u1", &[], &[]),
+            rev("users", "u2", &["u1"], &[]),
+            rev("billing", "b1", &[], &[]),
+            rev("billing", "b2", &["b1"], &["u2"]),
+        ])
+        .expect("valid");
+        let plan = up(&g, &NodeSet::new(), "heads").expect("plan");
+        assert_eq!(ids(&g, plan.rows_after.clone()), ["b2"]);
+        assert!(matches!(up(&g, &NodeSet::new(), "head"), Err(PlanError::Target(TargetError::MultipleHeads { .. }))));
+        let plan = up(&g, &NodeSet::new(), "users@head").expect("plan");
+        assert_eq!(step_ids(&g, &plan), ["u1", "u2"]);
+        let d = down(&g, &[3].into(), "users@base").expect("plan");
+        assert_eq!(step_ids(&g, &d), ["b2", "u2", "u1"]);
+        assert_eq!(ids(&g, d.rows_after.clone()), ["b1"]);
+        assert!(matches!(down(&g, &[1, 2].into(), "-1"), Err(PlanError::Target(TargetError::RelativeFromSeveral { .. }))));
+        assert_eq!(step_ids(&g, &down(&g, &[1, 2].into(), "billing@-1").expect("plan")), ["b1"]);
+    }
+
+    #[test]
+    fn irreversible_revisions_stop_a_downgrade_before_it_starts() {
+        let mut r2 = rev("m", "r2", &["r1"], &[]);
+        r2.down = None;
+        let g = RevisionGraph::build(vec![rev("m", "r1", &[], &[]), r2]).expect("valid");
+        assert!(matches!(down(&g, &[1].into(), "base"), Err(PlanError::Irreversible { .. })));
+    }
+}

@@ -1,0 +1,296 @@
+//! What a run tells its user: events, the [`Reporter`] that receives them, and the plain
+//! status report of SPEC section 7.
+//!
+//! The migrator only emits events; the CLI renders them with a progress bar, an application
+//! with [`PlainReport`] or its own reporter (into `log` or `tracing`, say).
+
+use std::io::Write;
+use std::time::Duration;
+
+use crate::version_rows::Direction;
+
+/// A revision as a report shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevisionSummary {
+    /// Its id.
+    pub id: String,
+    /// Its message.
+    pub message: String,
+    /// Its file.
+    pub path: String,
+}
+
+/// Something that happened during a run, in the order it happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunEvent {
+    /// The run starts reading the database.
+    Checking,
+    /// Another run holds the lock; this one waits for it.
+    WaitingForLock,
+    /// The rows found at the start (empty: the database was never migrated).
+    Current {
+        /// The version table's rows.
+        rows: Vec<String>,
+    },
+    /// Nothing to do: the database already is where the target asks.
+    NothingToRun {
+        /// The direction that was asked for.
+        direction: Direction,
+    },
+    /// The steps about to run.
+    Pending {
+        /// Apply or revert.
+        direction: Direction,
+        /// The revisions, in order.
+        revisions: Vec<RevisionSummary>,
+    },
+    /// One step starts.
+    StepStarted {
+        /// Its 0-based position.
+        index: usize,
+        /// The number of steps.
+        total: usize,
+        /// Apply or revert.
+        direction: Direction,
+        /// The revision.
+        revision: RevisionSummary,
+    },
+    /// One step was committed.
+    StepFinished {
+        /// Its 0-based position.
+        index: usize,
+        /// The number of steps.
+        total: usize,
+        /// The revision.
+        revision: RevisionSummary,
+        /// How long it took.
+        elapsed: Duration,
+    },
+    /// Another run moved the database; the remaining steps were planned again.
+    Replanned {
+        /// The rows found.
+        rows: Vec<String>,
+        /// The steps still to run.
+        remaining: usize,
+    },
+    /// Every step ran.
+    Completed {
+        /// Apply or revert.
+        direction: Direction,
+        /// The rows now.
+        rows: Vec<String>,
+    },
+    /// A step failed; what ran before it stays.
+    Failed {
+        /// The revision that failed.
+        revision: RevisionSummary,
+        /// The rows now.
+        rows: Vec<String>,
+        /// What may remain of the failed revision, where the database could not roll it back.
+        left_behind: Option<String>,
+    },
+}
+
+/// Receives the events of a run.
+pub trait Reporter {
+    /// Called once per event.
+    fn report(&mut self, event: &RunEvent);
+}
+
+/// A reporter that says nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SilentReport;
+
+impl Reporter for SilentReport {
+    fn report(&mut self, _event: &RunEvent) {}
+}
+
+/// The status report of SPEC section 7, written line by line to `out`.
+#[derive(Debug)]
+pub struct PlainReport<W: Write> {
+    out: W,
+    emoji: bool,
+}
+
+impl PlainReport<std::io::Stdout> {
+    /// The report on standard output, with emoji.
+    pub fn stdout() -> Self {
+        Self::new(std::io::stdout(), true)
+    }
+}
+
+impl<W: Write> PlainReport<W> {
+    /// A report into `out`; `emoji` false replaces the pictures with plain text.
+    pub fn new(out: W, emoji: bool) -> Self {
+        Self { out, emoji }
+    }
+
+    /// The lines an event prints (none for the per-step events, which progress bars show).
+    pub fn lines(&self, event: &RunEvent) -> Vec<String> {
+        let icon = |emoji: &'static str, plain: &'static str| if self.emoji { emoji } else { plain };
+        match event {
+            RunEvent::Checking => vec![format!("{}Checking migration status...", icon("🔄 ", ""))],
+            RunEvent::WaitingForLock => vec![format!(
+                "{}Waiting for another migration run to finish...",
+                icon("⏳ ", "")
+            )],
+            RunEvent::Current { rows } if rows.is_empty() => vec![format!(
+                "{}Database not initialized (no migrations applied yet)",
+                icon("📍 ", "")
+            )],
+            RunEvent::Current { rows } => vec![format!(
+                "{}Current database version: {}",
+                icon("📍 ", ""),
+                short_versions(rows)
+            )],
+            RunEvent::NothingToRun { direction: Direction::Up } => vec![format!(
+                "{}Database is up to date - no migrations needed",
+                icon("✅ ", "")
+            )],
+            RunEvent::NothingToRun { direction: Direction::Down } => vec![format!(
+                "{}Database is already at the target - nothing to revert",
+                icon("✅ ", "")
+            )],
+            RunEvent::Pending { direction, revisions } => {
+                let (title, bullet) = match direction {
+                    Direction::Up => ("Running {} pending migration(s)...", icon("⏩ ", "- ")),
+                    Direction::Down => ("Reverting {} migration(s)...", icon("⏪ ", "- ")),
+                };
+                let mut lines = vec![format!(
+                    "{}{}",
+                    icon("🔄 ", ""),
+                    title.replace("{}", &revisions.len().to_string())
+                )];
+                lines.extend(revisions.iter().map(|r| {
+                    format!("   {bullet}{} - {}", short_id(&r.id), r.message)
+                }));
+                lines
+            }
+            RunEvent::StepStarted { .. } | RunEvent::StepFinished { .. } => Vec::new(),
+            RunEvent::Replanned { rows, remaining } => vec![format!(
+                "{}Another run moved the database to {}; {remaining} migration(s) left to run",
+                icon("🔄 ", ""),
+                if rows.is_empty() { "base".to_owned() } else { short_versions(rows) }
+            )],
+            RunEvent::Completed { direction, rows } => vec![
+                format!(
+                    "{}{}",
+                    icon("✅ ", ""),
+                    match direction {
+                        Direction::Up => "Migrations completed successfully!",
+                        Direction::Down => "Downgrade completed successfully!",
+                    }
+                ),
+                new_version_line(icon("📍 ", ""), rows),
+            ],
+            RunEvent::Failed { revision, rows, left_behind } => {
+                let mut lines = vec![
+                    format!(
+                        "{}Migration {} failed ({}); it was rolled back",
+                        icon("❌ ", ""),
+                        revision.id,
+                        revision.path
+                    ),
+                    format!(
+                        "{}Database remains at version: {}",
+                        icon("📍 ", ""),
+                        if rows.is_empty() { "base (no migrations applied)".to_owned() } else { short_versions(rows) }
+                    ),
+                ];
+                if let Some(left) = left_behind {
+                    lines[0] = format!("{}Migration {} failed ({})", icon("❌ ", ""), revision.id, revision.path);
+                    lines.push(format!("{}{left}", icon("⚠️  ", "warning: ")));
+                }
+                lines
+            }
+        }
+    }
+}
+
+fn new_version_line(icon: &str, rows: &[String]) -> String {
+    if rows.is_empty() {
+        format!("{icon}New database version: base (no migrations applied)")
+    } else {
+        format!("{icon}New database version: {}", short_versions(rows))
+    }
+}
+
+impl<W: Write> Reporter for PlainReport<W> {
+    fn report(&mut self, event: &RunEvent) {
+        for line in self.lines(event) {
+            // A report that cannot be written must not stop a migration.
+            let _ = writeln!(self.out, "{line}");
+        }
+    }
+}
+
+/// The first 12 characters of an id (the length of Alembic's generated ids).
+pub fn short_id(id: &str) -> &str {
+    match id.char_indices().nth(12) {
+        Some((cut, _)) => &id[..cut],
+        None => id,
+    }
+}
+
+/// Rows as the report shows them: each id shortened with `...` when cut.
+pub fn short_versions(rows: &[String]) -> String {
+    rows.iter()
+        .map(|r| {
+            let short = short_id(r);
+            if short.len() < r.len() {
+                format!("{short}...")
+            } else {
+                short.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(id: &str, message: &str) -> RevisionSummary {
+        RevisionSummary { id: id.into(), message: message.into(), path: format!("m/{id}.sql") }
+    }
+
+    #[test]
+    fn the_seed_report() {
+        let report = PlainReport::new(Vec::new(), true);
+        let lines: Vec<String> = [
+            RunEvent::Checking,
+            RunEvent::Current { rows: vec!["002_add_categories".into()] },
+            RunEvent::Pending {
+                direction: Direction::Up,
+                revisions: vec![
+                    summary("003_add_priority", "Add priority column to examples"),
+                    summary("004_remove_description", "Remove description column"),
+                ],
+            },
+            RunEvent::Completed { direction: Direction::Up, rows: vec!["004_remove_description".into()] },
+        ]
+        .iter()
+        .flat_map(|e| report.lines(e))
+        .collect();
+        assert_eq!(
+            lines,
+            [
+                "🔄 Checking migration status...",
+                "📍 Current database version: 002_add_cate...",
+                "🔄 Running 2 pending migration(s)...",
+                "   ⏩ 003_add_prio - Add priority column to examples",
+                "   ⏩ 004_remove_d - Remove description column",
+                "✅ Migrations completed successfully!",
+                "📍 New database version: 004_remove_d...",
+            ]
+        );
+    }
+
+    #[test]
+    fn plain_text_without_emoji() {
+        let report = PlainReport::new(Vec::new(), false);
+        assert_eq!(report.lines(&RunEvent::NothingToRun { direction: Direction::Up }), ["Database is up to date - no migrations needed"]);
+        assert_eq!(report.lines(&RunEvent::Current { rows: vec![] }), ["Database not initialized (no migrations applied yet)"]);
+    }
+}

@@ -1,0 +1,135 @@
+//! The data of one revision: its id, its links to other revisions, and its SQL.
+//!
+//! Nothing here parses or queries; see `parse.rs` for text and `graph.rs` for links.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// The longest id the version table can hold: Alembic's column is `VARCHAR(32)`.
+pub const MAX_ID_LEN: usize = 32;
+
+/// A validated revision id: 1 to 32 characters of `[A-Za-z0-9_]`.
+///
+/// The limit comes from `alembic_version.version_num VARCHAR(32)`; SQLite would not enforce
+/// it and a production server would then refuse the id, so it is checked up front. The
+/// character set keeps ids safe in file names, messages and SQL text.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RevisionId(String);
+
+/// Why a string is not a valid revision id.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidId {
+    /// The id is empty.
+    #[error("a revision id cannot be empty")]
+    Empty,
+    /// The id is longer than the version column allows.
+    #[error("revision id `{0}` is {len} characters long; the version column holds at most {MAX_ID_LEN}", len = .0.chars().count())]
+    TooLong(String),
+    /// The id contains a character outside `[A-Za-z0-9_]`.
+    #[error("revision id `{id}` contains `{ch}`; ids may only use letters, digits and `_`")]
+    BadCharacter {
+        /// The rejected id.
+        id: String,
+        /// The first character that is not allowed.
+        ch: char,
+    },
+}
+
+impl RevisionId {
+    /// Validates `text` as a revision id.
+    pub fn new(text: &str) -> Result<Self, InvalidId> {
+        if text.is_empty() {
+            return Err(InvalidId::Empty);
+        }
+        if let Some(ch) = text
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+        {
+            return Err(InvalidId::BadCharacter {
+                id: text.to_owned(),
+                ch,
+            });
+        }
+        if text.len() > MAX_ID_LEN {
+            return Err(InvalidId::TooLong(text.to_owned()));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RevisionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for RevisionId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One direction of a revision: the SQL and whether it runs inside a transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section {
+    /// The SQL text between this marker and the next one (or the end of the file).
+    pub sql: String,
+    /// False for `-- revise:up transaction=false`: the statements run one by one, outside a
+    /// transaction, for statements such as `CREATE INDEX CONCURRENTLY`.
+    pub transactional: bool,
+    /// The line of the marker, so that a failing statement can be located.
+    pub line: usize,
+}
+
+/// Where a revision came from: its member and its file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The branch label of the member that holds the file (its package name by default).
+    pub member: String,
+    /// The file, as it should be shown to a user (relative to the workspace root when known).
+    pub path: PathBuf,
+}
+
+/// The header lines a reference came from, so graph errors can point at them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeaderLines {
+    /// The line of `Revision ID:`.
+    pub id: usize,
+    /// The line of `Revises:` (0 when absent).
+    pub revises: usize,
+    /// The line of `Depends On:` (0 when absent).
+    pub depends_on: usize,
+    /// The line of `Branch Labels:` (0 when absent).
+    pub branch_labels: usize,
+}
+
+/// One revision file, parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revision {
+    /// The `Revision ID:` of the header; authoritative over the file name.
+    pub id: RevisionId,
+    /// The first header line: what the revision does, for humans.
+    pub message: String,
+    /// `Revises:`: the parents in this member (several for a merge point, none for the root).
+    pub revises: Vec<RevisionId>,
+    /// `Depends On:`: revisions (ids, unique prefixes or labels) that must be applied first
+    /// without being parents; resolved by the graph.
+    pub depends_on: Vec<String>,
+    /// `Branch Labels:`: extra labels declared by this revision.
+    pub branch_labels: Vec<String>,
+    /// `Create Date:` as written, if any.
+    pub create_date: Option<String>,
+    /// The upgrade SQL.
+    pub up: Section,
+    /// The downgrade SQL; `None` makes the revision irreversible.
+    pub down: Option<Section>,
+    /// The member and file it came from.
+    pub origin: Origin,
+    /// Where the header's references were written.
+    pub lines: HeaderLines,
+}

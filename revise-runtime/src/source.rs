@@ -1,0 +1,151 @@
+//! Where revisions come from: the migrations folders of workspace members.
+//!
+//! Every file is read and parsed before anything fails, so one run reports every mistake.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::graph::{GraphError, RevisionGraph};
+use crate::parse::{parse_revision, ParseError};
+use crate::revision::Revision;
+
+/// A member's migrations folder and the label its revisions carry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberFolder {
+    /// The member's branch label (its package name unless configured).
+    pub label: String,
+    /// The folder, absolute.
+    pub dir: PathBuf,
+}
+
+/// One reason the revisions could not be loaded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// A file or folder could not be read.
+    #[error("cannot read {}: {message}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's reason.
+        message: String,
+    },
+    /// A file is not a valid revision.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// The files do not form a valid graph.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+}
+
+impl LoadError {
+    /// The file the problem is in.
+    pub fn path(&self) -> &Path {
+        match self {
+            Self::Io { path, .. } => path,
+            Self::Parse(e) => &e.path,
+            Self::Graph(e) => &e.path,
+        }
+    }
+
+    /// The line, when the problem is on one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            Self::Io { .. } => None,
+            Self::Parse(e) => Some(e.line),
+            Self::Graph(e) => Some(e.line),
+        }
+    }
+}
+
+/// Every problem found while loading, in file order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadErrors(pub Vec<LoadError>);
+
+impl fmt::Display for LoadErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadErrors {}
+
+impl From<Vec<GraphError>> for LoadErrors {
+    fn from(errors: Vec<GraphError>) -> Self {
+        Self(errors.into_iter().map(LoadError::Graph).collect())
+    }
+}
+
+/// Whether a directory entry is a revision file: `*.sql`, not hidden, not starting with `_`.
+pub fn is_revision_file_name(name: &str) -> bool {
+    name.ends_with(".sql") && !name.starts_with('.') && !name.starts_with('_')
+}
+
+/// The revision files of one folder, sorted by name. Sub-folders are not searched, so a
+/// symlink loop cannot trap the walk.
+pub fn revision_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let io = |path: &Path, e: std::io::Error| LoadError::Io {
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
+        let entry = entry.map_err(|e| io(dir, e))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !is_revision_file_name(name) {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            continue;
+        }
+        files.push(path);
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads and parses every revision file of `members`, showing paths relative to `root`.
+pub fn read_members(members: &[MemberFolder], root: &Path) -> Result<Vec<Revision>, LoadErrors> {
+    let mut revisions = Vec::new();
+    let mut errors = Vec::new();
+    for member in members {
+        let files = match revision_files(&member.dir) {
+            Ok(files) => files,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        for file in files {
+            let shown = file.strip_prefix(root).unwrap_or(&file).to_owned();
+            match std::fs::read(&file) {
+                Ok(bytes) => match parse_revision(&shown, &member.label, &bytes) {
+                    Ok(rev) => revisions.push(rev),
+                    Err(e) => errors.push(e.into()),
+                },
+                Err(e) => errors.push(LoadError::Io {
+                    path: shown,
+                    message: e.to_string(),
+                }),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(revisions)
+    } else {
+        Err(LoadErrors(errors))
+    }
+}
+
+/// Reads every member's folder and builds the validated graph.
+pub fn load_graph(members: &[MemberFolder], root: &Path) -> Result<RevisionGraph, LoadErrors> {
+    let revisions = read_members(members, root)?;
+    Ok(RevisionGraph::build(revisions)?)
+}
