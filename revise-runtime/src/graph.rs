@@ -3,8 +3,8 @@
 //! Alembic's counterpart is `RevisionMap`. The graph knows nothing about databases or target
 //! strings. Revisions are addressed by [`Node`], their index in load order.
 
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::path::PathBuf;
 
 use crate::revision::Revision;
@@ -211,7 +211,9 @@ impl RevisionGraph {
     /// The heads by `Revises` only (Alembic's `heads`): no revision revises them. `head` and
     /// `LABEL@head` choose among these.
     pub fn heads(&self) -> Vec<Node> {
-        (0..self.len()).filter(|&n| self.children[n].is_empty()).collect()
+        (0..self.len())
+            .filter(|&n| self.children[n].is_empty())
+            .collect()
     }
 
     /// The heads that nothing revises or depends on (Alembic's `_real_heads`): the target
@@ -224,7 +226,9 @@ impl RevisionGraph {
 
     /// The revisions with an empty `Revises` (one per member).
     pub fn bases(&self) -> Vec<Node> {
-        (0..self.len()).filter(|&n| self.revises[n].is_empty()).collect()
+        (0..self.len())
+            .filter(|&n| self.revises[n].is_empty())
+            .collect()
     }
 
     /// True when several revisions revise `node`.
@@ -253,10 +257,7 @@ impl RevisionGraph {
     }
 
     /// `nodes` and their descendants by `Revises` only.
-    pub fn revises_descendants_inclusive(
-        &self,
-        nodes: impl IntoIterator<Item = Node>,
-    ) -> NodeSet {
+    pub fn revises_descendants_inclusive(&self, nodes: impl IntoIterator<Item = Node>) -> NodeSet {
         self.walk(nodes, |n| &self.children[n])
     }
 
@@ -394,7 +395,11 @@ fn declare_labels(
     let mut declare = |label: &str, node: Node, line: usize, errors: &mut Vec<GraphError>| {
         let rev = &revisions[node];
         if by_id.contains_key(label) {
-            errors.push(graph_error(rev, line, GraphErrorKind::LabelIsId(label.to_owned())));
+            errors.push(graph_error(
+                rev,
+                line,
+                GraphErrorKind::LabelIsId(label.to_owned()),
+            ));
         } else if let Some(&owner) = owners.get(label) {
             if owner != node {
                 errors.push(graph_error(
@@ -451,7 +456,10 @@ fn resolve_depends_on(
         .map(|rev| {
             let mut deps = Vec::new();
             for name in &rev.depends_on {
-                let resolved = by_id.get(name.as_str()).or_else(|| labels.get(name)).copied();
+                let resolved = by_id
+                    .get(name.as_str())
+                    .or_else(|| labels.get(name))
+                    .copied();
                 let resolved = resolved.map(Ok).unwrap_or_else(|| {
                     let start = sorted_ids.partition_point(|(id, _)| *id < name.as_str());
                     let matches: Vec<&(&str, Node)> = sorted_ids[start..]
@@ -478,8 +486,7 @@ fn resolve_depends_on(
         .collect()
 }
 
-/// Kahn's algorithm over `Revises` and `Depends On`, taking the earliest-loaded ready
-/// revision first so the order is deterministic; a leftover means a cycle.
+/// Kahn's algorithm over `Revises` and `Depends On`; a leftover means a cycle.
 fn topological_order(
     revisions: &[Revision],
     revises: &[Vec<Node>],
@@ -494,15 +501,23 @@ fn topological_order(
             dependents[parent].push(node);
         }
     }
-    let mut ready: BinaryHeap<Reverse<Node>> =
-        (0..n).filter(|&i| waiting[i] == 0).map(Reverse).collect();
+    // Among revisions that are ready, the oldest (by `Create Date`, then id) goes first, so
+    // independent branches apply in the order they were written.
+    let key = |i: Node| {
+        Reverse((
+            revisions[i].create_date.as_deref().unwrap_or(""),
+            revisions[i].id.as_str(),
+            i,
+        ))
+    };
+    let mut ready: BinaryHeap<_> = (0..n).filter(|&i| waiting[i] == 0).map(key).collect();
     let mut order = Vec::with_capacity(n);
-    while let Some(Reverse(node)) = ready.pop() {
+    while let Some(Reverse((_, _, node))) = ready.pop() {
         order.push(node);
         for &child in &dependents[node] {
             waiting[child] -= 1;
             if waiting[child] == 0 {
-                ready.push(Reverse(child));
+                ready.push(key(child));
             }
         }
     }
@@ -567,9 +582,7 @@ fn normalized_parents(
                 None => from_parent.clone(),
                 Some(existing) if existing.is_empty() => from_parent.clone(),
                 Some(existing) if from_parent.is_empty() => existing,
-                Some(existing) => {
-                    std::rc::Rc::new(existing.union(from_parent).copied().collect())
-                }
+                Some(existing) => std::rc::Rc::new(existing.union(from_parent).copied().collect()),
             });
         }
         let inherited_here = set.unwrap_or_default();
@@ -601,14 +614,33 @@ pub(crate) mod tests {
         Revision {
             id: RevisionId::new(id).expect("test id"),
             message: format!("message of {id}"),
-            revises: revises.iter().map(|p| RevisionId::new(p).expect("id")).collect(),
+            revises: revises
+                .iter()
+                .map(|p| RevisionId::new(p).expect("id"))
+                .collect(),
             depends_on: deps.iter().map(|d| (*d).to_owned()).collect(),
             branch_labels: Vec::new(),
             create_date: None,
-            up: Section { sql: String::new(), transactional: true, line: 1 },
-            down: Some(Section { sql: String::new(), transactional: true, line: 2 }),
-            origin: Origin { member: member.to_owned(), path: format!("{member}/migrations/{id}.sql").into() },
-            lines: HeaderLines { id: 2, revises: 3, depends_on: 4, branch_labels: 5 },
+            up: Section {
+                sql: String::new(),
+                transactional: true,
+                line: 1,
+            },
+            down: Some(Section {
+                sql: String::new(),
+                transactional: true,
+                line: 2,
+            }),
+            origin: Origin {
+                member: member.to_owned(),
+                path: format!("{member}/migrations/{id}.sql").into(),
+            },
+            lines: HeaderLines {
+                id: 2,
+                revises: 3,
+                depends_on: 4,
+                branch_labels: 5,
+            },
         }
     }
 
@@ -687,8 +719,14 @@ pub(crate) mod tests {
             rev("n", "x", &[], &["abc"]),
         ])
         .expect_err("ambiguous");
-        assert!(matches!(&errs[0].kind, GraphErrorKind::AmbiguousDependency { candidates, .. } if candidates.len() == 2));
-        let g = RevisionGraph::build(vec![rev("m", "abc1", &[], &[]), rev("n", "x", &[], &["abc"])]).expect("unique prefix");
+        assert!(
+            matches!(&errs[0].kind, GraphErrorKind::AmbiguousDependency { candidates, .. } if candidates.len() == 2)
+        );
+        let g = RevisionGraph::build(vec![
+            rev("m", "abc1", &[], &[]),
+            rev("n", "x", &[], &["abc"]),
+        ])
+        .expect("unique prefix");
         assert_eq!(g.depends_on(1), &[0]);
     }
 

@@ -5,7 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::backend::{DatabaseConnection, DbError, StepError, StepWork, VersionChange, VersionTable};
+use crate::backend::{
+    DatabaseConnection, DbError, StepError, StepWork, VersionChange, VersionTable,
+};
 use crate::graph::{Node, NodeSet, RevisionGraph};
 use crate::plan::{self, DowngradeGoal, Plan, PlanError, UpgradeGoal};
 use crate::report::{Reporter, RevisionSummary, RunEvent};
@@ -117,10 +119,12 @@ impl<'g> Migrator<'g> {
     pub fn nodes(&self, rows: &[String]) -> Result<NodeSet, MigrateError> {
         rows.iter()
             .map(|id| {
-                self.graph.node(id).ok_or_else(|| MigrateError::UnknownRevision {
-                    id: id.clone(),
-                    table: self.table.name().to_owned(),
-                })
+                self.graph
+                    .node(id)
+                    .ok_or_else(|| MigrateError::UnknownRevision {
+                        id: id.clone(),
+                        table: self.table.name().to_owned(),
+                    })
             })
             .collect()
     }
@@ -156,7 +160,9 @@ impl<'g> Migrator<'g> {
     ) -> Result<Outcome, MigrateError> {
         let parsed = Target::parse(target).map_err(PlanError::from)?;
         self.execute(conn, reporter, |graph, rows| {
-            Ok(Goal::Down(plan::downgrade_goal(graph, rows, &parsed, target)?))
+            Ok(Goal::Down(plan::downgrade_goal(
+                graph, rows, &parsed, target,
+            )?))
         })
     }
 
@@ -238,7 +244,9 @@ impl<'g> Migrator<'g> {
                     });
                 }
                 Err(StepError::LockTimeout(t)) => return Err(MigrateError::LockTimeout(t)),
-                Err(failure) => return Err(self.failed(conn, step.node, direction, failure, reporter)),
+                Err(failure) => {
+                    return Err(self.failed(conn, step.node, direction, failure, reporter))
+                }
             }
         }
         reporter.report(&RunEvent::Completed {
@@ -267,8 +275,7 @@ impl<'g> Migrator<'g> {
             Direction::Down => revision.down.as_ref(),
         };
         let changes = self.version_changes(changes);
-        let mut expected = self.ids(rows);
-        expected.sort_unstable();
+        let expected = self.ids(rows);
         let work = StepWork {
             section,
             changes: &changes,
@@ -342,8 +349,11 @@ impl<'g> Migrator<'g> {
             .collect()
     }
 
+    /// Row ids, sorted as the version table would list them.
     fn ids(&self, rows: &NodeSet) -> Vec<String> {
-        rows.iter().map(|&n| self.graph.id(n).to_owned()).collect()
+        let mut ids: Vec<String> = rows.iter().map(|&n| self.graph.id(n).to_owned()).collect();
+        ids.sort_unstable();
+        ids
     }
 
     fn summary(&self, node: Node) -> RevisionSummary {

@@ -59,7 +59,9 @@ pub enum ParseErrorKind {
     #[error("branch label `{0}` is not valid; labels are non-empty and contain no spaces, `@`, `,`, `+` or `:`")]
     InvalidLabel(String),
     /// No `-- revise:up` marker.
-    #[error("no `-- revise:up` marker; every revision needs one (add `-- revise:up` before its SQL)")]
+    #[error(
+        "no `-- revise:up` marker; every revision needs one (add `-- revise:up` before its SQL)"
+    )]
     MissingUp,
     /// A marker other than up or down.
     #[error("unknown marker `{0}`; expected `-- revise:up` or `-- revise:down`")]
@@ -104,7 +106,9 @@ pub fn parse_revision(path: &Path, member: &str, bytes: &[u8]) -> Result<Revisio
     let mut parser = FileParser::default();
     for (index, raw) in text.split('\n').enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
-        parser.line(index + 1, line).map_err(|kind| error(index + 1, kind))?;
+        parser
+            .line(index + 1, line)
+            .map_err(|kind| error(index + 1, kind))?;
     }
     let line_count = text.split('\n').count();
     parser
@@ -276,7 +280,11 @@ impl FileParser {
         Ok(())
     }
 
-    fn finish(self, path: &Path, member: &str) -> Result<Revision, (Option<usize>, ParseErrorKind)> {
+    fn finish(
+        self,
+        path: &Path,
+        member: &str,
+    ) -> Result<Revision, (Option<usize>, ParseErrorKind)> {
         let id = self.id.ok_or((Some(1), ParseErrorKind::MissingId))?;
         let mut up = self.up.ok_or((None, ParseErrorKind::MissingUp))?;
         trim_section(&mut up);
@@ -336,8 +344,9 @@ fn split_list(value: &str) -> impl Iterator<Item = &str> {
     value.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// Labels appear in targets (`LABEL@head`), so they must not contain the target syntax.
-pub(crate) fn is_valid_label(label: &str) -> bool {
+/// Whether `label` can be a branch label: labels appear in targets (`LABEL@head`), so they
+/// must not contain the target syntax.
+pub fn is_valid_label(label: &str) -> bool {
     !label.is_empty()
         && !label
             .chars()
@@ -382,16 +391,23 @@ mod tests {
         assert_eq!(rev.revises, vec![RevisionId::new("9b1c0d2e4f6a").unwrap()]);
         assert_eq!(rev.depends_on, vec!["a1b2c3d4e5f6"]);
         assert_eq!(rev.branch_labels, vec!["priorities"]);
-        assert_eq!(rev.up.sql, "ALTER TABLE examples ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;");
+        assert_eq!(
+            rev.up.sql,
+            "ALTER TABLE examples ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;"
+        );
         assert!(rev.up.transactional);
         assert_eq!(rev.up.line, 9);
-        assert_eq!(rev.down.expect("down").sql, "ALTER TABLE examples DROP COLUMN priority;");
+        assert_eq!(
+            rev.down.expect("down").sql,
+            "ALTER TABLE examples DROP COLUMN priority;"
+        );
         assert_eq!(rev.lines.revises, 4);
     }
 
     #[test]
     fn keys_are_case_insensitive_and_crlf_and_bom_are_accepted() {
-        let text = "\u{feff}-- msg\r\n-- revision id: abc\r\n-- REVISES:\r\n-- revise:up\r\nSELECT 1;\r\n";
+        let text =
+            "\u{feff}-- msg\r\n-- revision id: abc\r\n-- REVISES:\r\n-- revise:up\r\nSELECT 1;\r\n";
         let rev = parse(text).expect("valid");
         assert_eq!(rev.id.as_str(), "abc");
         assert!(rev.revises.is_empty());
@@ -401,7 +417,8 @@ mod tests {
 
     #[test]
     fn merge_points_list_several_parents() {
-        let rev = parse("-- m\n-- Revision ID: m\n-- Revises: a, b\n-- revise:up\n").expect("valid");
+        let rev =
+            parse("-- m\n-- Revision ID: m\n-- Revises: a, b\n-- revise:up\n").expect("valid");
         assert_eq!(rev.revises.len(), 2);
         assert_eq!(rev.up.sql, "");
     }
@@ -416,24 +433,51 @@ mod tests {
     #[test]
     fn bad_inputs_name_the_line() {
         assert_eq!(kind(""), (1, ParseErrorKind::Empty));
-        assert_eq!(kind("-- m\n-- Revises:\n-- revise:up\n"), (1, ParseErrorKind::MissingId));
+        assert_eq!(
+            kind("-- m\n-- Revises:\n-- revise:up\n"),
+            (1, ParseErrorKind::MissingId)
+        );
         assert_eq!(
             kind("-- m\n-- Revision ID: a\n-- Author: me\n-- revise:up\n"),
             (3, ParseErrorKind::UnknownKey("Author".into()))
         );
         assert_eq!(kind("-- m\n-- Revision ID: a\nSELECT 1;\n").0, 3);
-        assert_eq!(kind("-- m\n-- Revision ID: a\n\nSELECT 1;\n").1, ParseErrorKind::UnexpectedLine("SELECT 1;".into()));
-        assert_eq!(kind("-- m\n-- Revision ID: a\n-- nothing here\n-- revise:up\n").0, 3);
-        assert_eq!(kind("-- m\n-- Revision ID: a\n").1, ParseErrorKind::MissingUp);
+        assert_eq!(
+            kind("-- m\n-- Revision ID: a\n\nSELECT 1;\n").1,
+            ParseErrorKind::UnexpectedLine("SELECT 1;".into())
+        );
+        assert_eq!(
+            kind("-- m\n-- Revision ID: a\n-- nothing here\n-- revise:up\n").0,
+            3
+        );
+        assert_eq!(
+            kind("-- m\n-- Revision ID: a\n").1,
+            ParseErrorKind::MissingUp
+        );
         assert_eq!(
             kind("-- m\n-- Revision ID: a\n-- revise:up\n-- revise:up\n"),
-            (4, ParseErrorKind::DuplicateMarker { direction: "up", first_line: 3 })
+            (
+                4,
+                ParseErrorKind::DuplicateMarker {
+                    direction: "up",
+                    first_line: 3
+                }
+            )
         );
         assert_eq!(kind("-- m\n-- Revision ID: a\n-- revise:sideways\n").0, 3);
-        assert_eq!(kind("-- m\n-- Revision ID: a\n-- revise:up transaction=maybe\n").0, 3);
+        assert_eq!(
+            kind("-- m\n-- Revision ID: a\n-- revise:up transaction=maybe\n").0,
+            3
+        );
         assert_eq!(
             kind("-- m\n-- Revision ID: a\n-- Revision ID: b\n-- revise:up\n"),
-            (3, ParseErrorKind::DuplicateKey { key: "Revision ID".into(), first_line: 2 })
+            (
+                3,
+                ParseErrorKind::DuplicateKey {
+                    key: "Revision ID".into(),
+                    first_line: 2
+                }
+            )
         );
     }
 
@@ -442,10 +486,17 @@ mod tests {
         let long = "a".repeat(33);
         let (line, kind) = kind(&format!("-- m\n-- Revision ID: {long}\n-- revise:up\n"));
         assert_eq!(line, 2);
-        assert!(matches!(kind, ParseErrorKind::InvalidId(InvalidId::TooLong(_))));
-        let (line, kind) = kind_of("-- m\n-- Revision ID: a\n-- Revises: x'; DROP TABLE t; --\n-- revise:up\n");
+        assert!(matches!(
+            kind,
+            ParseErrorKind::InvalidId(InvalidId::TooLong(_))
+        ));
+        let (line, kind) =
+            kind_of("-- m\n-- Revision ID: a\n-- Revises: x'; DROP TABLE t; --\n-- revise:up\n");
         assert_eq!(line, 3);
-        assert!(matches!(kind, ParseErrorKind::InvalidId(InvalidId::BadCharacter { .. })));
+        assert!(matches!(
+            kind,
+            ParseErrorKind::InvalidId(InvalidId::BadCharacter { .. })
+        ));
     }
 
     fn kind_of(text: &str) -> (usize, ParseErrorKind) {
@@ -454,8 +505,12 @@ mod tests {
 
     #[test]
     fn non_utf8_names_line_and_column() {
-        let err = parse_revision(Path::new("x.sql"), "m", b"-- m\n-- Revision ID: a\n-- revise:up\nSELECT '\xff';\n")
-            .expect_err("not utf-8");
+        let err = parse_revision(
+            Path::new("x.sql"),
+            "m",
+            b"-- m\n-- Revision ID: a\n-- revise:up\nSELECT '\xff';\n",
+        )
+        .expect_err("not utf-8");
         assert_eq!(err.line, 4);
         assert_eq!(err.kind, ParseErrorKind::NotUtf8 { column: 9 });
     }

@@ -143,8 +143,11 @@ fn single_row(
         [one] => Ok(Some(*one)),
         many => Err(TargetError::RelativeFromSeveral {
             direction,
-            sign,
             rows: many.iter().map(|&n| graph.id(n).to_owned()).collect(),
+            suggestions: many
+                .iter()
+                .map(|&n| format!("'{}@{sign}1'", graph.revision(n).origin.member))
+                .collect(),
         }
         .into()),
     }
@@ -290,7 +293,12 @@ pub fn plan_downgrade(
     Ok(build_plan(graph, rows, dropped, Direction::Down))
 }
 
-fn build_plan(graph: &RevisionGraph, rows: &NodeSet, nodes: Vec<Node>, direction: Direction) -> Plan {
+fn build_plan(
+    graph: &RevisionGraph,
+    rows: &NodeSet,
+    nodes: Vec<Node>,
+    direction: Direction,
+) -> Plan {
     let mut current = rows.clone();
     let steps = nodes
         .into_iter()
@@ -350,9 +358,15 @@ mod tests {
         assert_eq!(step_ids(&g, &plan), ["r1", "r2", "r3", "r4"]);
         assert_eq!(ids(&g, plan.rows_after.clone()), ["r4"]);
         let at_r2: NodeSet = [1].into();
-        assert_eq!(step_ids(&g, &up(&g, &at_r2, "head").expect("plan")), ["r3", "r4"]);
+        assert_eq!(
+            step_ids(&g, &up(&g, &at_r2, "head").expect("plan")),
+            ["r3", "r4"]
+        );
         assert_eq!(step_ids(&g, &up(&g, &at_r2, "+1").expect("plan")), ["r3"]);
-        assert_eq!(step_ids(&g, &up(&g, &at_r2, "r4").expect("plan")), ["r3", "r4"]);
+        assert_eq!(
+            step_ids(&g, &up(&g, &at_r2, "r4").expect("plan")),
+            ["r3", "r4"]
+        );
         assert!(up(&g, &[3].into(), "heads").expect("plan").steps.is_empty());
         let d = down(&g, &[3].into(), "-1").expect("plan");
         assert_eq!(step_ids(&g, &d), ["r4"]);
@@ -360,17 +374,35 @@ mod tests {
         let d = down(&g, &[3].into(), "base").expect("plan");
         assert_eq!(step_ids(&g, &d), ["r4", "r3", "r2", "r1"]);
         assert!(d.rows_after.is_empty());
-        assert_eq!(step_ids(&g, &down(&g, &[3].into(), "r2").expect("plan")), ["r4", "r3"]);
+        assert_eq!(
+            step_ids(&g, &down(&g, &[3].into(), "r2").expect("plan")),
+            ["r4", "r3"]
+        );
     }
 
     #[test]
     fn relative_steps_are_strict() {
         let g = chain();
-        assert!(matches!(up(&g, &[3].into(), "+1"), Err(PlanError::Target(TargetError::OverWalk { .. }))));
-        assert!(matches!(up(&g, &NodeSet::new(), "r4+1"), Err(PlanError::Target(TargetError::OverWalk { .. }))));
-        assert!(matches!(down(&g, &NodeSet::new(), "-1"), Err(PlanError::Target(TargetError::RelativeFromNothing(_)))));
-        assert!(matches!(down(&g, &[1].into(), "r3"), Err(PlanError::NotADowngradeTarget(_))));
-        assert_eq!(step_ids(&g, &up(&g, &NodeSet::new(), "r1+2").expect("plan")), ["r1", "r2", "r3"]);
+        assert!(matches!(
+            up(&g, &[3].into(), "+1"),
+            Err(PlanError::Target(TargetError::OverWalk { .. }))
+        ));
+        assert!(matches!(
+            up(&g, &NodeSet::new(), "r4+1"),
+            Err(PlanError::Target(TargetError::OverWalk { .. }))
+        ));
+        assert!(matches!(
+            down(&g, &NodeSet::new(), "-1"),
+            Err(PlanError::Target(TargetError::RelativeFromNothing(_)))
+        ));
+        assert!(matches!(
+            down(&g, &[1].into(), "r3"),
+            Err(PlanError::NotADowngradeTarget(_))
+        ));
+        assert_eq!(
+            step_ids(&g, &up(&g, &NodeSet::new(), "r1+2").expect("plan")),
+            ["r1", "r2", "r3"]
+        );
     }
 
     #[test]
@@ -384,14 +416,23 @@ mod tests {
         .expect("valid");
         let plan = up(&g, &NodeSet::new(), "heads").expect("plan");
         assert_eq!(ids(&g, plan.rows_after.clone()), ["b2"]);
-        assert!(matches!(up(&g, &NodeSet::new(), "head"), Err(PlanError::Target(TargetError::MultipleHeads { .. }))));
+        assert!(matches!(
+            up(&g, &NodeSet::new(), "head"),
+            Err(PlanError::Target(TargetError::MultipleHeads { .. }))
+        ));
         let plan = up(&g, &NodeSet::new(), "users@head").expect("plan");
         assert_eq!(step_ids(&g, &plan), ["u1", "u2"]);
         let d = down(&g, &[3].into(), "users@base").expect("plan");
         assert_eq!(step_ids(&g, &d), ["b2", "u2", "u1"]);
         assert_eq!(ids(&g, d.rows_after.clone()), ["b1"]);
-        assert!(matches!(down(&g, &[1, 2].into(), "-1"), Err(PlanError::Target(TargetError::RelativeFromSeveral { .. }))));
-        assert_eq!(step_ids(&g, &down(&g, &[1, 2].into(), "billing@-1").expect("plan")), ["b1"]);
+        assert!(matches!(
+            down(&g, &[1, 2].into(), "-1"),
+            Err(PlanError::Target(TargetError::RelativeFromSeveral { .. }))
+        ));
+        assert_eq!(
+            step_ids(&g, &down(&g, &[1, 2].into(), "billing@-1").expect("plan")),
+            ["b1"]
+        );
     }
 
     #[test]
@@ -399,6 +440,9 @@ mod tests {
         let mut r2 = rev("m", "r2", &["r1"], &[]);
         r2.down = None;
         let g = RevisionGraph::build(vec![rev("m", "r1", &[], &[]), r2]).expect("valid");
-        assert!(matches!(down(&g, &[1].into(), "base"), Err(PlanError::Irreversible { .. })));
+        assert!(matches!(
+            down(&g, &[1].into(), "base"),
+            Err(PlanError::Irreversible { .. })
+        ));
     }
 }

@@ -127,7 +127,8 @@ impl<W: Write> PlainReport<W> {
 
     /// The lines an event prints (none for the per-step events, which progress bars show).
     pub fn lines(&self, event: &RunEvent) -> Vec<String> {
-        let icon = |emoji: &'static str, plain: &'static str| if self.emoji { emoji } else { plain };
+        let icon =
+            |emoji: &'static str, plain: &'static str| if self.emoji { emoji } else { plain };
         match event {
             RunEvent::Checking => vec![format!("{}Checking migration status...", icon("🔄 ", ""))],
             RunEvent::WaitingForLock => vec![format!(
@@ -143,15 +144,22 @@ impl<W: Write> PlainReport<W> {
                 icon("📍 ", ""),
                 short_versions(rows)
             )],
-            RunEvent::NothingToRun { direction: Direction::Up } => vec![format!(
+            RunEvent::NothingToRun {
+                direction: Direction::Up,
+            } => vec![format!(
                 "{}Database is up to date - no migrations needed",
                 icon("✅ ", "")
             )],
-            RunEvent::NothingToRun { direction: Direction::Down } => vec![format!(
+            RunEvent::NothingToRun {
+                direction: Direction::Down,
+            } => vec![format!(
                 "{}Database is already at the target - nothing to revert",
                 icon("✅ ", "")
             )],
-            RunEvent::Pending { direction, revisions } => {
+            RunEvent::Pending {
+                direction,
+                revisions,
+            } => {
                 let (title, bullet) = match direction {
                     Direction::Up => ("Running {} pending migration(s)...", icon("⏩ ", "- ")),
                     Direction::Down => ("Reverting {} migration(s)...", icon("⏪ ", "- ")),
@@ -161,16 +169,22 @@ impl<W: Write> PlainReport<W> {
                     icon("🔄 ", ""),
                     title.replace("{}", &revisions.len().to_string())
                 )];
-                lines.extend(revisions.iter().map(|r| {
-                    format!("   {bullet}{} - {}", short_id(&r.id), r.message)
-                }));
+                lines.extend(
+                    revisions
+                        .iter()
+                        .map(|r| format!("   {bullet}{} - {}", short_id(&r.id), r.message)),
+                );
                 lines
             }
             RunEvent::StepStarted { .. } | RunEvent::StepFinished { .. } => Vec::new(),
             RunEvent::Replanned { rows, remaining } => vec![format!(
                 "{}Another run moved the database to {}; {remaining} migration(s) left to run",
                 icon("🔄 ", ""),
-                if rows.is_empty() { "base".to_owned() } else { short_versions(rows) }
+                if rows.is_empty() {
+                    "base".to_owned()
+                } else {
+                    short_versions(rows)
+                }
             )],
             RunEvent::Completed { direction, rows } => vec![
                 format!(
@@ -183,7 +197,11 @@ impl<W: Write> PlainReport<W> {
                 ),
                 new_version_line(icon("📍 ", ""), rows),
             ],
-            RunEvent::Failed { revision, rows, left_behind } => {
+            RunEvent::Failed {
+                revision,
+                rows,
+                left_behind,
+            } => {
                 let mut lines = vec![
                     format!(
                         "{}Migration {} failed ({}); it was rolled back",
@@ -194,11 +212,20 @@ impl<W: Write> PlainReport<W> {
                     format!(
                         "{}Database remains at version: {}",
                         icon("📍 ", ""),
-                        if rows.is_empty() { "base (no migrations applied)".to_owned() } else { short_versions(rows) }
+                        if rows.is_empty() {
+                            "base (no migrations applied)".to_owned()
+                        } else {
+                            short_versions(rows)
+                        }
                     ),
                 ];
                 if let Some(left) = left_behind {
-                    lines[0] = format!("{}Migration {} failed ({})", icon("❌ ", ""), revision.id, revision.path);
+                    lines[0] = format!(
+                        "{}Migration {} failed ({})",
+                        icon("❌ ", ""),
+                        revision.id,
+                        revision.path
+                    );
                     lines.push(format!("{}{left}", icon("⚠️  ", "warning: ")));
                 }
                 lines
@@ -252,7 +279,11 @@ mod tests {
     use super::*;
 
     fn summary(id: &str, message: &str) -> RevisionSummary {
-        RevisionSummary { id: id.into(), message: message.into(), path: format!("m/{id}.sql") }
+        RevisionSummary {
+            id: id.into(),
+            message: message.into(),
+            path: format!("m/{id}.sql"),
+        }
     }
 
     #[test]
@@ -260,7 +291,9 @@ mod tests {
         let report = PlainReport::new(Vec::new(), true);
         let lines: Vec<String> = [
             RunEvent::Checking,
-            RunEvent::Current { rows: vec!["002_add_categories".into()] },
+            RunEvent::Current {
+                rows: vec!["002_add_categories".into()],
+            },
             RunEvent::Pending {
                 direction: Direction::Up,
                 revisions: vec![
@@ -268,7 +301,10 @@ mod tests {
                     summary("004_remove_description", "Remove description column"),
                 ],
             },
-            RunEvent::Completed { direction: Direction::Up, rows: vec!["004_remove_description".into()] },
+            RunEvent::Completed {
+                direction: Direction::Up,
+                rows: vec!["004_remove_description".into()],
+            },
         ]
         .iter()
         .flat_map(|e| report.lines(e))
@@ -290,7 +326,15 @@ mod tests {
     #[test]
     fn plain_text_without_emoji() {
         let report = PlainReport::new(Vec::new(), false);
-        assert_eq!(report.lines(&RunEvent::NothingToRun { direction: Direction::Up }), ["Database is up to date - no migrations needed"]);
-        assert_eq!(report.lines(&RunEvent::Current { rows: vec![] }), ["Database not initialized (no migrations applied yet)"]);
+        assert_eq!(
+            report.lines(&RunEvent::NothingToRun {
+                direction: Direction::Up
+            }),
+            ["Database is up to date - no migrations needed"]
+        );
+        assert_eq!(
+            report.lines(&RunEvent::Current { rows: vec![] }),
+            ["Database not initialized (no migrations applied yet)"]
+        );
     }
 }

@@ -40,7 +40,9 @@ pub enum TargetError {
     #[error("`{0}` is not a valid target; use `heads`, `head`, `base`, a revision id or prefix, `+N`, `-N`, `ID+N`, `ID-N` or `LABEL@...`")]
     Malformed(String),
     /// Nothing is called that.
-    #[error("Can't locate revision identified by '{0}'; `cargo revise history` lists the revisions")]
+    #[error(
+        "Can't locate revision identified by '{0}'; `cargo revise history` lists the revisions"
+    )]
     Unknown(String),
     /// A prefix of several revisions or labels.
     #[error("'{prefix}' is ambiguous; it could be any of: {}", candidates.join(", "))]
@@ -75,14 +77,14 @@ pub enum TargetError {
         label: String,
     },
     /// A relative step from several current revisions.
-    #[error("Ambiguous {direction} from multiple current revisions: {}; use 'LABEL@{sign}N' to choose a branch", rows.join(", "))]
+    #[error("Ambiguous {direction} from multiple current revisions: {}; name a branch instead, for example {}", rows.join(", "), suggestions.join(" or "))]
     RelativeFromSeveral {
         /// `upgrade` or `downgrade`.
         direction: &'static str,
-        /// `+` or `-`.
-        sign: char,
         /// The current rows.
         rows: Vec<String>,
+        /// Targets that would work, such as `users@-1`.
+        suggestions: Vec<String>,
     },
     /// A relative step with nothing to step from.
     #[error("relative target '{0}' needs a current revision, but none of its branch is applied")]
@@ -151,9 +153,9 @@ impl Target {
                     return parse_offset(text).map(Self::Relative);
                 }
                 // Ids, labels and prefixes, optionally followed by `+N` / `-N`.
-                let valid = text.chars().all(|c| {
-                    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '.')
-                });
+                let valid = text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '.'));
                 if !valid {
                     return None;
                 }
@@ -330,13 +332,21 @@ mod tests {
         assert_eq!(Target::parse("-1"), Ok(Target::Relative(-1)));
         assert_eq!(
             Target::parse("users@-1"),
-            Ok(Target::Labeled { label: "users".into(), inner: Box::new(Target::Relative(-1)) })
+            Ok(Target::Labeled {
+                label: "users".into(),
+                inner: Box::new(Target::Relative(-1))
+            })
         );
         assert_eq!(
             Target::parse("ab12+3"),
-            Ok(Target::Revision { reference: "ab12+3".into(), offset: 0 })
+            Ok(Target::Revision {
+                reference: "ab12+3".into(),
+                offset: 0
+            })
         );
-        for bad in ["", "@head", "a@", "a@b@c", "+0", "x y", "a@heads", "'; DROP"] {
+        for bad in [
+            "", "@head", "a@", "a@b@c", "+0", "x y", "a@heads", "'; DROP",
+        ] {
             assert!(Target::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
@@ -356,8 +366,13 @@ mod tests {
         assert_eq!(resolve_reference(&g, "aa2"), Ok(1));
         assert_eq!(resolve_reference(&g, "billing"), Ok(2));
         assert_eq!(resolve_reference(&g, "bb"), Ok(2));
-        assert!(matches!(resolve_reference(&g, "aa"), Err(TargetError::Ambiguous { candidates, .. }) if candidates == ["aa1", "aa2"]));
-        assert!(matches!(resolve_reference(&g, "zz"), Err(TargetError::Unknown(..))));
+        assert!(
+            matches!(resolve_reference(&g, "aa"), Err(TargetError::Ambiguous { candidates, .. }) if candidates == ["aa1", "aa2"])
+        );
+        assert!(matches!(
+            resolve_reference(&g, "zz"),
+            Err(TargetError::Unknown(..))
+        ));
         assert_eq!(resolve_with_offset(&g, "aa1+1"), Ok((0, 1)));
     }
 
@@ -366,10 +381,19 @@ mod tests {
         let g = graph();
         assert_eq!(walk(&g, Some(0), 1, None, "+1"), Ok(Some(1)));
         assert_eq!(walk(&g, Some(1), -2, None, "-2"), Ok(None));
-        assert!(matches!(walk(&g, Some(1), 1, None, "+1"), Err(TargetError::OverWalk { .. })));
-        assert!(matches!(walk(&g, None, 1, None, "+1"), Err(TargetError::AmbiguousWalk { .. })));
+        assert!(matches!(
+            walk(&g, Some(1), 1, None, "+1"),
+            Err(TargetError::OverWalk { .. })
+        ));
+        assert!(matches!(
+            walk(&g, None, 1, None, "+1"),
+            Err(TargetError::AmbiguousWalk { .. })
+        ));
         assert_eq!(walk(&g, None, 1, Some(2), "billing@+1"), Ok(Some(2)));
-        assert!(matches!(single_head(&g, None, "head"), Err(TargetError::MultipleHeads { .. })));
+        assert!(matches!(
+            single_head(&g, None, "head"),
+            Err(TargetError::MultipleHeads { .. })
+        ));
         assert_eq!(single_head(&g, Some(0), "users@head"), Ok(Some(1)));
     }
 }

@@ -87,9 +87,14 @@ fn downgrade_changes(
     // Alembic: `RevisionStep.should_unmerge_branches` / `unmerge_branch_idents`.
     if is_row && parents.len() > 1 {
         let targets = unmerge_to(graph, rows, node, parents);
-        let (last, inserted) = targets.split_last().expect("non-empty: checked by the delete rule");
+        let (last, inserted) = targets
+            .split_last()
+            .expect("non-empty: checked by the delete rule");
         let mut changes: Vec<RowChange> = inserted.iter().map(|&p| RowChange::Insert(p)).collect();
-        changes.push(RowChange::Update { from: node, to: *last });
+        changes.push(RowChange::Update {
+            from: node,
+            to: *last,
+        });
         return changes;
     }
     // Alembic: `update_version_num`, downgrade side.
@@ -110,18 +115,29 @@ fn upgrade_changes(
     }
     // Alembic: `RevisionStep.should_merge_branches` / `merge_branch_idents`.
     if parents.len() > 1 && parent_rows >= 2 {
-        let others: Vec<Node> = rows.iter().copied().filter(|r| !parents.contains(r)).collect();
+        let others: Vec<Node> = rows
+            .iter()
+            .copied()
+            .filter(|r| !parents.contains(r))
+            .collect();
         let merged: Vec<Node> = if others.is_empty() {
             parents.to_vec()
         } else {
             let below_others = graph.ancestors_inclusive(others);
-            parents.iter().copied().filter(|p| !below_others.contains(p)).collect()
+            parents
+                .iter()
+                .copied()
+                .filter(|p| !below_others.contains(p))
+                .collect()
         };
         let Some((last, deleted)) = merged.split_last() else {
             return Vec::new(); // nothing Alembic could touch: the fallback decides
         };
         let mut changes: Vec<RowChange> = deleted.iter().map(|&p| RowChange::Delete(p)).collect();
-        changes.push(RowChange::Update { from: *last, to: node });
+        changes.push(RowChange::Update {
+            from: *last,
+            to: node,
+        });
         return changes;
     }
     // Alembic: `update_version_num`, upgrade side.
@@ -148,7 +164,11 @@ fn unmerge_to(graph: &RevisionGraph, rows: &NodeSet, node: Node, parents: &[Node
             .collect()
     } else {
         let below_others = graph.ancestors_inclusive(others);
-        parents.iter().copied().filter(|p| !below_others.contains(p)).collect()
+        parents
+            .iter()
+            .copied()
+            .filter(|p| !below_others.contains(p))
+            .collect()
     }
 }
 
@@ -204,8 +224,10 @@ fn maximal_fallback(
         }
     }
     let target = graph.maximal(&applied);
-    let mut changes: Vec<RowChange> =
-        rows.difference(&target).map(|&n| RowChange::Delete(n)).collect();
+    let mut changes: Vec<RowChange> = rows
+        .difference(&target)
+        .map(|&n| RowChange::Delete(n))
+        .collect();
     changes.extend(target.difference(rows).map(|&n| RowChange::Insert(n)));
     changes
 }
@@ -234,14 +256,20 @@ pub fn stamp_transition(
     if from.len() > 1 {
         let (last, deleted) = from.split_last().expect("len > 1");
         let mut changes: Vec<RowChange> = deleted.iter().map(|&n| RowChange::Delete(n)).collect();
-        changes.push(RowChange::Update { from: *last, to: to[0] });
+        changes.push(RowChange::Update {
+            from: *last,
+            to: to[0],
+        });
         return changes;
     }
     // Alembic: `StampStep.should_unmerge_branches`.
     if to.len() > 1 {
         let (last, inserted) = to.split_last().expect("len > 1");
         let mut changes: Vec<RowChange> = inserted.iter().map(|&n| RowChange::Insert(n)).collect();
-        changes.push(RowChange::Update { from: from[0], to: *last });
+        changes.push(RowChange::Update {
+            from: from[0],
+            to: *last,
+        });
         return changes;
     }
     match (from.first(), to.first()) {
@@ -284,7 +312,10 @@ mod tests {
         run(&g, &mut rows, &[("c", Up)]);
         assert_eq!(ids(&g, rows.clone()), ["b", "c"]);
         let merge = transition(&g, &rows, 3, Up);
-        assert_eq!(merge, vec![RowChange::Delete(1), RowChange::Update { from: 2, to: 3 }]);
+        assert_eq!(
+            merge,
+            vec![RowChange::Delete(1), RowChange::Update { from: 2, to: 3 }]
+        );
         run(&g, &mut rows, &[("m", Up)]);
         assert_eq!(ids(&g, rows.clone()), ["m"]);
         run(&g, &mut rows, &[("m", Down)]);
@@ -304,7 +335,11 @@ mod tests {
         ])
         .expect("valid");
         let mut rows = NodeSet::new();
-        run(&g, &mut rows, &[("u1", Up), ("u2", Up), ("b1", Up), ("b2", Up)]);
+        run(
+            &g,
+            &mut rows,
+            &[("u1", Up), ("u2", Up), ("b1", Up), ("b2", Up)],
+        );
         assert_eq!(ids(&g, rows.clone()), ["b2"]);
         run(&g, &mut rows, &[("b2", Down)]);
         assert_eq!(ids(&g, rows.clone()), ["u2", "b1"]);

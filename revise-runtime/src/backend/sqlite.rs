@@ -92,15 +92,22 @@ pub(super) fn run_step(
                 apply_changes(conn, table, work.changes)
             })
         }
-        section => locked(conn, table, Some(work.expected_rows), (work.wait, lock_timeout), |conn| {
-            if let Some(section) = section {
-                conn.batch_execute(&section.sql).map_err(|e| StepError::Sql {
-                    message: e.to_string(),
-                    statements_done: None,
-                })?;
-            }
-            apply_changes(conn, table, work.changes)
-        }),
+        section => locked(
+            conn,
+            table,
+            Some(work.expected_rows),
+            (work.wait, lock_timeout),
+            |conn| {
+                if let Some(section) = section {
+                    conn.batch_execute(&section.sql)
+                        .map_err(|e| StepError::Sql {
+                            message: e.to_string(),
+                            statements_done: None,
+                        })?;
+                }
+                apply_changes(conn, table, work.changes)
+            },
+        ),
     }
 }
 

@@ -14,7 +14,10 @@ pub fn split_statements(sql: &str) -> Vec<&str> {
         match bytes[i] {
             b'\'' | b'"' | b'`' => i = skip_quoted(bytes, i),
             b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                i = bytes[i..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |p| i + p + 1)
+                i = bytes[i..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |p| i + p + 1)
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 i = find(bytes, i + 2, b"*/").map_or(bytes.len(), |p| p + 2)
@@ -84,7 +87,10 @@ fn skip_dollar_quoted(bytes: &[u8], open: usize) -> usize {
         .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
         .map(|p| open + 1 + p);
     match tag_end {
-        Some(end) if bytes[end] == b'$' && !bytes[open + 1..end].first().is_some_and(u8::is_ascii_digit) => {
+        Some(end)
+            if bytes[end] == b'$'
+                && !bytes[open + 1..end].first().is_some_and(u8::is_ascii_digit) =>
+        {
             let tag = &bytes[open..=end];
             find(bytes, end + 1, tag).map_or(bytes.len(), |p| p + tag.len())
         }
@@ -117,6 +123,9 @@ mod tests {
     fn comments_and_blanks_alone_are_not_statements() {
         assert!(split_statements("  -- nothing\n/* at all */ ;; ").is_empty());
         assert_eq!(split_statements("SELECT 1"), vec!["SELECT 1"]);
-        assert_eq!(split_statements("SELECT 'unterminated;"), vec!["SELECT 'unterminated;"]);
+        assert_eq!(
+            split_statements("SELECT 'unterminated;"),
+            vec!["SELECT 'unterminated;"]
+        );
     }
 }

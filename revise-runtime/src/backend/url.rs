@@ -73,7 +73,11 @@ impl DatabaseUrl {
         let Some((scheme, rest)) = text.split_once(':') else {
             return Err(UrlError::NoScheme(redact(text)));
         };
-        let family = scheme.split('+').next().unwrap_or(scheme).to_ascii_lowercase();
+        let family = scheme
+            .split('+')
+            .next()
+            .unwrap_or(scheme)
+            .to_ascii_lowercase();
         match family.as_str() {
             "sqlite" | "sqlite3" => Self::sqlite(text, rest, base),
             "postgres" | "postgresql" => Ok(Self::Postgres {
@@ -176,7 +180,10 @@ mod tests {
         assert_eq!(path("sqlite://dev.db"), PathBuf::from("/ws/dev.db"));
         assert_eq!(path("sqlite:dev.db"), PathBuf::from("/ws/dev.db"));
         assert_eq!(path("sqlite:///srv/app.db"), PathBuf::from("/srv/app.db"));
-        assert_eq!(path("sqlite://data/x.db?mode=rwc"), PathBuf::from("/ws/data/x.db"));
+        assert_eq!(
+            path("sqlite://data/x.db?mode=rwc"),
+            PathBuf::from("/ws/data/x.db")
+        );
         assert!(DatabaseUrl::parse("sqlite://", base).is_err());
     }
 
@@ -189,7 +196,9 @@ mod tests {
         );
         assert_eq!(
             DatabaseUrl::parse("mariadb://root@127.0.0.1/test", base),
-            Ok(DatabaseUrl::Mysql { url: "mysql://root@127.0.0.1/test".into() })
+            Ok(DatabaseUrl::Mysql {
+                url: "mysql://root@127.0.0.1/test".into()
+            })
         );
         let err = DatabaseUrl::parse("oracle://scott:tiger@h/db", base).expect_err("unknown");
         assert!(!err.to_string().contains("tiger"), "{err}");
@@ -198,9 +207,18 @@ mod tests {
 
     #[test]
     fn passwords_are_never_shown() {
-        assert_eq!(redact("postgres://bob:s3cret@db:5432/app"), "postgres://bob:***@db:5432/app");
-        assert_eq!(redact("mysql://root@localhost/test"), "mysql://root@localhost/test");
-        assert_eq!(redact("postgres://a:b:c@h/x?x=@"), "postgres://a:***@h/x?x=@");
+        assert_eq!(
+            redact("postgres://bob:s3cret@db:5432/app"),
+            "postgres://bob:***@db:5432/app"
+        );
+        assert_eq!(
+            redact("mysql://root@localhost/test"),
+            "mysql://root@localhost/test"
+        );
+        assert_eq!(
+            redact("postgres://a:b:c@h/x?x=@"),
+            "postgres://a:***@h/x?x=@"
+        );
         let url = DatabaseUrl::parse("postgres://bob:s3cret@db/app", Path::new("/")).expect("ok");
         assert!(!url.to_string().contains("s3cret"));
         assert!(!format!("{url:?}").contains("s3cret"));

@@ -1,0 +1,176 @@
+//! The command line: global options and one struct per subcommand (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Alembic's migration model for Cargo workspaces.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo-revise",
+    bin_name = "cargo revise",
+    version,
+    about = "Alembic-style SQL migrations for Cargo workspaces",
+    long_about = "Alembic-style SQL migrations for Cargo workspaces.\n\n\
+        Each workspace member keeps revision files in its `migrations/` folder. Every file names \
+        its parent (`Revises:`), so the files form a graph; the database records where it stands \
+        in Alembic's own `alembic_version` table. `cargo revise up` applies exactly what the \
+        database lacks, in graph order.\n\n\
+        The database comes from --database-url, else the DATABASE_URL environment variable, else \
+        DATABASE_URL in the workspace's .env file.",
+    after_help = "Exit status: 0 success, 1 the operation failed (a revision failed, the database refused), 2 bad usage or bad revision files."
+)]
+pub struct Cli {
+    /// Options every command accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Path to the workspace's (or a member's) Cargo.toml [default: found from the current directory]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Database to use, e.g. sqlite://app.db or postgres://user@host/db [default: $DATABASE_URL, then the env file]
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// File to read DATABASE_URL from [default: `.env` in the workspace root]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+    /// Workspace member to act on (repeatable) [default: the member in the current directory]
+    #[arg(short = 'p', long = "package", global = true, value_name = "MEMBER")]
+    pub packages: Vec<String>,
+    /// Say more (repeat for even more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print only errors; no report, no progress bar
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// When to use colors
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+/// When to color output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Color when writing to a terminal.
+    Auto,
+    /// Always color.
+    Always,
+    /// Never color.
+    Never,
+}
+
+/// How read-only commands print their result.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Lines for people, as Alembic prints them.
+    #[default]
+    Human,
+    /// One JSON document, for scripts.
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the migrations folder in a member, and a `.env` if there is none
+    Init(InitArgs),
+    /// Write a new revision file chained onto the member's head
+    #[command(visible_alias = "revision")]
+    New(NewArgs),
+    /// Apply what the database lacks, up to TARGET (default: every head)
+    #[command(visible_alias = "upgrade")]
+    Up(UpArgs),
+    /// Revert applied revisions down to TARGET (default: one step, `-1`)
+    #[command(visible_alias = "downgrade")]
+    Down(DownArgs),
+    /// Show the revisions the database stands at
+    Current(ReadArgs),
+    /// Show the revision graph, newest first
+    History(HistoryArgs),
+}
+
+/// `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The database URL to write into a new `.env` [default: sqlite://dev.db]
+    #[arg(long, value_name = "URL")]
+    pub env_url: Option<String>,
+}
+
+/// `new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// What the revision does; the first header line, and the file name's slug
+    #[arg(short, long)]
+    pub message: String,
+    /// Use this revision id instead of a random one (1-32 of A-Z a-z 0-9 _)
+    #[arg(long, value_name = "ID")]
+    pub rev_id: Option<String>,
+    /// Chain onto this revision instead of the member's single head
+    #[arg(long, value_name = "REV")]
+    pub head: Option<String>,
+    /// Revisions (of any member) that must be applied before this one (repeatable)
+    #[arg(long = "depends-on", value_name = "REV")]
+    pub depends_on: Vec<String>,
+    /// Extra branch labels for the new revision (repeatable)
+    #[arg(long = "branch-label", value_name = "LABEL")]
+    pub branch_labels: Vec<String>,
+}
+
+/// Options shared by the commands that change the database.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Seconds to wait for another migration run before giving up
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lock_timeout: u64,
+}
+
+/// `up`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "TARGET: heads (default), head, base, a revision id or unique prefix, +N, ID+N, ID-N, LABEL@head, LABEL@ID, LABEL@+N."
+)]
+pub struct UpArgs {
+    /// Where to go [default: heads; with one -p MEMBER: MEMBER@head]
+    pub target: Option<String>,
+    /// Options shared with `down`.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// `down`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "TARGET: -1 (default), -N, base, a revision id or unique prefix, ID-N, LABEL@base, LABEL@-N, LABEL@ID."
+)]
+pub struct DownArgs {
+    /// Where to go [default: -1]
+    #[arg(allow_hyphen_values = true)]
+    pub target: Option<String>,
+    /// Options shared with `up`.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Read-only commands.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// `history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}

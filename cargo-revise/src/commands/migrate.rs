@@ -1,0 +1,65 @@
+//! `cargo revise up` and `down`: load, connect, and let the runtime's migrator run with the
+//! terminal report.
+
+use std::time::Duration;
+
+use revise_runtime::Migrator;
+
+use crate::cli::{DownArgs, RunArgs, UpArgs};
+use crate::error::CliError;
+use crate::output::progress::TerminalReport;
+use crate::settings;
+
+use super::Context;
+
+/// `up [TARGET]`.
+pub fn up(context: &Context, args: &UpArgs) -> Result<(), CliError> {
+    let target = match (&args.target, context.global.packages.as_slice()) {
+        (Some(target), _) => target.clone(),
+        (None, [package]) => {
+            let member = context
+                .workspace
+                .select_member(std::slice::from_ref(package))?;
+            format!("{}@head", member.label)
+        }
+        (None, _) => "heads".to_owned(),
+    };
+    migrate(context, &args.run, |migrator, conn, report| {
+        migrator.upgrade(conn, &target, report)
+    })
+}
+
+/// `down [TARGET]`.
+pub fn down(context: &Context, args: &DownArgs) -> Result<(), CliError> {
+    let target = args.target.clone().unwrap_or_else(|| "-1".to_owned());
+    migrate(context, &args.run, |migrator, conn, report| {
+        migrator.downgrade(conn, &target, report)
+    })
+}
+
+fn migrate(
+    context: &Context,
+    run: &RunArgs,
+    action: impl FnOnce(
+        &Migrator<'_>,
+        &mut revise_runtime::backend::DatabaseConnection,
+        &mut TerminalReport,
+    ) -> Result<revise_runtime::Outcome, revise_runtime::MigrateError>,
+) -> Result<(), CliError> {
+    let graph = context.workspace.load_graph()?;
+    let table = settings::version_table(&context.workspace)?;
+    let setting = context.database()?;
+    if context.printer.verbose > 0 {
+        context.printer.line(format!(
+            "Database: {} (from {})",
+            setting.url, setting.source
+        ));
+    }
+    let mut conn = revise_runtime::connect(&setting.url)?;
+    let migrator = Migrator::new(&graph)
+        .with_version_table(table)
+        .with_lock_timeout(Duration::from_secs(run.lock_timeout));
+    let mut report = TerminalReport::new(&context.printer);
+    action(&migrator, &mut conn, &mut report)?;
+    Ok(())
+}

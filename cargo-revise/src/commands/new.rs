@@ -1,0 +1,114 @@
+//! `cargo revise new -m MSG`: a revision file chained onto the member's head.
+
+use revise_runtime::parse::parse_revision;
+use revise_runtime::{RevisionGraph, RevisionId};
+
+use crate::cli::NewArgs;
+use crate::error::CliError;
+use crate::scaffold::{self, NewRevision};
+
+use super::Context;
+
+/// Writes the file and prints its path.
+pub fn run(context: &Context, args: &NewArgs) -> Result<(), CliError> {
+    let workspace = &context.workspace;
+    let member = workspace.select_member(&context.global.packages)?;
+    let graph = workspace.load_graph()?;
+    let id = match &args.rev_id {
+        Some(id) => RevisionId::new(id)
+            .map_err(|e| CliError::bad_input(format!("--rev-id: {e}")))?
+            .to_string(),
+        None => scaffold::random_id(),
+    };
+    if let Some(existing) = graph.node(&id) {
+        return Err(CliError::bad_input(format!(
+            "revision id `{id}` is already used by {}",
+            graph.revision(existing).origin.path.display()
+        )));
+    }
+    let revises = parents(&graph, &member.label, args.head.as_deref())?;
+    let text = scaffold::render_revision(&NewRevision {
+        message: &args.message,
+        id: &id,
+        revises: &revises,
+        depends_on: &args.depends_on,
+        branch_labels: &args.branch_labels,
+    });
+    let slug = scaffold::slug(&args.message);
+    let file_name = if slug.is_empty() {
+        format!("{id}.sql")
+    } else {
+        format!("{id}_{slug}.sql")
+    };
+    let path = member.migrations_dir.join(&file_name);
+    let shown = path
+        .strip_prefix(&workspace.root)
+        .unwrap_or(&path)
+        .to_owned();
+    check_new_graph(&graph, &shown, &member.label, &text)?;
+    std::fs::create_dir_all(&member.migrations_dir)
+        .and_then(|()| std::fs::write(&path, text))
+        .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))?;
+    context
+        .printer
+        .line(format!("  Generating {} ...  done", shown.display()));
+    Ok(())
+}
+
+/// The parent of the new revision: `--head`, else the member's single head (none for a
+/// member without revisions).
+fn parents(
+    graph: &RevisionGraph,
+    label: &str,
+    head: Option<&str>,
+) -> Result<Vec<String>, CliError> {
+    if let Some(head) = head {
+        let node = revise_runtime::target::resolve_reference(graph, head)
+            .map_err(|e| CliError::bad_input(format!("--head: {e}")))?;
+        let rev = graph.revision(node);
+        if rev.origin.member != label {
+            return Err(CliError::bad_input(format!(
+                "--head {head} is revision {} of member `{}`, not of `{label}`; use --depends-on to wait for another member",
+                rev.id, rev.origin.member
+            )));
+        }
+        return Ok(vec![rev.id.to_string()]);
+    }
+    let heads: Vec<&str> = graph
+        .heads()
+        .into_iter()
+        .filter(|&n| graph.revision(n).origin.member == label)
+        .map(|n| graph.id(n))
+        .collect();
+    match heads.as_slice() {
+        [] => Ok(Vec::new()),
+        [one] => Ok(vec![(*one).to_owned()]),
+        many => Err(CliError::bad_input(format!(
+            "member `{label}` has several heads: {}",
+            many.join(", ")
+        ))
+        .with_hint("pass --head REV to choose one, or join them first with `cargo revise merge`")),
+    }
+}
+
+/// Refuses a file that would break the graph (an unknown --depends-on, a taken label).
+fn check_new_graph(
+    graph: &RevisionGraph,
+    path: &std::path::Path,
+    label: &str,
+    text: &str,
+) -> Result<(), CliError> {
+    let revision = parse_revision(path, label, text.as_bytes()).map_err(|e| {
+        CliError::bad_input(format!("the new revision would be invalid: {}", e.kind))
+    })?;
+    let mut revisions = graph.revisions().to_vec();
+    revisions.push(revision);
+    RevisionGraph::build(revisions).map_err(|errors| {
+        let reasons: Vec<String> = errors.iter().map(|e| e.kind.to_string()).collect();
+        CliError::bad_input(format!(
+            "the new revision would be invalid: {}",
+            reasons.join("; ")
+        ))
+    })?;
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! The CLI's error: a message, where it points, and the exit status it maps to.
+//!
+//! Every failure passes through [`CliError`] so that `main` maps it to an exit status in one
+//! place: 1 when an operation failed, 2 for bad usage or bad input files (SPEC section 5).
+
+use std::path::PathBuf;
+
+use revise_runtime::migrator::MigrateError;
+use revise_runtime::source::LoadErrors;
+
+/// The exit status of a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// The operation failed: a revision failed, the database refused, `check` found work.
+    Failed = 1,
+    /// Bad usage or bad input files.
+    BadInput = 2,
+}
+
+/// A problem in a file, shown as `--> path:line`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The file, relative to the workspace root when it is inside it.
+    pub path: PathBuf,
+    /// The line, when known.
+    pub line: Option<usize>,
+}
+
+/// One error to show the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The sentence.
+    pub message: String,
+    /// Where, if anywhere.
+    pub location: Option<Location>,
+}
+
+/// Everything a failed command shows, and its exit status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CliError {
+    /// The exit status.
+    pub status: Status,
+    /// The problems, first the main one.
+    pub problems: Vec<Problem>,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+impl CliError {
+    /// Bad usage or input without a file location.
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::single(Status::BadInput, message)
+    }
+
+    /// A failed operation.
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self::single(Status::Failed, message)
+    }
+
+    fn single(status: Status, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            problems: vec![Problem {
+                message: message.into(),
+                location: None,
+            }],
+            hint: None,
+        }
+    }
+
+    /// Adds a hint line.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl From<LoadErrors> for CliError {
+    fn from(errors: LoadErrors) -> Self {
+        let problems = errors
+            .0
+            .iter()
+            .map(|e| {
+                let text = e.to_string();
+                // The runtime's messages start with `path:line: `; the location is shown apart.
+                let message = match e.line() {
+                    Some(line) => {
+                        let prefix = format!("{}:{line}: ", e.path().display());
+                        text.strip_prefix(&prefix).unwrap_or(&text).to_owned()
+                    }
+                    None => text,
+                };
+                Problem {
+                    message,
+                    location: Some(Location {
+                        path: e.path().to_owned(),
+                        line: e.line(),
+                    }),
+                }
+            })
+            .collect();
+        Self {
+            status: Status::BadInput,
+            problems,
+            hint: Some("fix the revision files above; nothing was run".to_owned()),
+        }
+    }
+}
+
+impl From<MigrateError> for CliError {
+    fn from(error: MigrateError) -> Self {
+        let status = if error.is_bad_input() {
+            Status::BadInput
+        } else {
+            Status::Failed
+        };
+        let location = match &error {
+            MigrateError::StepFailed { path, line, .. } => Some(Location {
+                path: path.into(),
+                line: Some(*line),
+            }),
+            _ => None,
+        };
+        Self {
+            status,
+            problems: vec![Problem {
+                message: error.to_string(),
+                location,
+            }],
+            hint: None,
+        }
+    }
+}
+
+impl From<revise_runtime::DbError> for CliError {
+    fn from(error: revise_runtime::DbError) -> Self {
+        Self::failed(error.to_string())
+    }
+}

@@ -1,0 +1,4 @@
+//! Categories for examples. Its tables are defined by the revisions in `migrations/`.
+
+/// The table this member's revisions create.
+pub const TABLE: &str = "categories";
