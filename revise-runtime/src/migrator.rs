@@ -180,6 +180,19 @@ impl<'g> Migrator<'g> {
         resolve: impl FnOnce(&RevisionGraph, &NodeSet) -> Result<Goal, PlanError>,
     ) -> Result<Outcome, MigrateError> {
         reporter.report(&RunEvent::Checking);
+        let _lock = conn
+            .lock(&self.table, self.lock_timeout, &mut || {
+                reporter.report(&RunEvent::WaitingForLock)
+            })
+            .map_err(|e| match e {
+                StepError::LockTimeout(t) => MigrateError::LockTimeout(t),
+                StepError::Db(e) => MigrateError::Db(e),
+                other => MigrateError::Db(DbError {
+                    context: "taking the migration lock".to_owned(),
+                    message: other.to_string(),
+                }),
+            })?;
+        // Read the rows only once the lock is held: another run may have just moved them.
         let mut rows = self.current(conn)?;
         let rows_before = rows.clone();
         reporter.report(&RunEvent::Current {
@@ -295,14 +308,12 @@ impl<'g> Migrator<'g> {
     ) -> MigrateError {
         let revision = self.graph.revision(node);
         let (message, left_behind) = match failure {
-            StepError::Sql {
-                message,
-                statements_done,
-            } => {
-                let left = statements_done.filter(|&n| n > 0).map(|n| {
-                    format!("{n} statement(s) of its non-transactional section ran before the failure and were kept")
-                });
-                (message, left)
+            StepError::Sql { message, kept } => {
+                let transactional = match direction {
+                    Direction::Up => revision.up.transactional,
+                    Direction::Down => revision.down.as_ref().is_some_and(|s| s.transactional),
+                };
+                (message, left_behind(&kept, transactional))
             }
             StepError::Db(e) => return MigrateError::Db(e),
             other => (other.to_string(), None),
@@ -364,4 +375,36 @@ impl<'g> Migrator<'g> {
             path: rev.origin.path.display().to_string(),
         }
     }
+}
+
+/// What the report says was left behind by statements that ran before a failure.
+fn left_behind(kept: &[String], transactional: bool) -> Option<String> {
+    if kept.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = kept
+        .iter()
+        .map(|s| {
+            let first = s.lines().next().unwrap_or_default();
+            let short: String = first.chars().take(60).collect();
+            if short.len() < s.len() {
+                format!("`{short}...`")
+            } else {
+                format!("`{short}`")
+            }
+        })
+        .collect();
+    Some(if transactional {
+        format!(
+            "{} statement(s) ran before the failure and may have been kept, because MySQL/MariaDB commits DDL implicitly: {}; check them before running again",
+            kept.len(),
+            shown.join(", ")
+        )
+    } else {
+        format!(
+            "{} statement(s) of this transaction=false section ran before the failure and were kept: {}",
+            kept.len(),
+            shown.join(", ")
+        )
+    })
 }

@@ -1,17 +1,26 @@
-//! Talking to databases: connecting by URL, the version table, and running one step.
+//! Talking to databases: connecting by URL, the version table, the run lock, and running one
+//! step.
 //!
-//! Each backend gets one file; this module holds what they share and the enum that picks one
-//! by URL. Backends decide nothing about what runs: the migrator hands them one step at a
-//! time with the rows it expects to find.
+//! Each backend gets one file that says how its dialect differs (placeholders, how to find
+//! the table, how to lock); `steps.rs` holds the step choreography they share. Backends
+//! decide nothing about what runs: the migrator hands them one step at a time with the rows
+//! it expects to find.
 
+mod lock;
 pub mod statements;
+mod steps;
 pub mod url;
 
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 use std::time::Duration;
 
+pub use lock::RunLock;
 pub use url::{DatabaseUrl, Dialect, UrlError};
 
 use crate::revision::Section;
@@ -22,44 +31,65 @@ use crate::revision::Section;
 pub struct DbError {
     /// What was being done ("connecting to sqlite://app.db").
     pub context: String,
-    /// The database's own message.
+    /// The database's own message, on one line.
     pub message: String,
 }
 
 impl DbError {
     pub(crate) fn new(context: impl Into<String>, message: impl ToString) -> Self {
+        let message = message.to_string();
+        let one_line: Vec<&str> = message
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
         Self {
             context: context.into(),
-            message: message.to_string(),
+            message: url::redact(&one_line.join("; ")),
         }
     }
 }
 
-/// The name of the version table, checked to be a plain SQL identifier.
+/// The version table's name (and PostgreSQL schema), checked to be plain SQL identifiers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VersionTable {
     name: String,
+    schema: Option<String>,
 }
 
 /// Why a configured version table name is refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("version table name `{0}` is not a plain identifier; use letters, digits and `_` (at most 60 characters, not starting with a digit)")]
+#[error("`{0}` is not a plain identifier; use letters, digits and `_` (at most 60 characters, not starting with a digit)")]
 pub struct InvalidTableName(pub String);
+
+fn check_identifier(name: &str) -> Result<(), InvalidTableName> {
+    let valid = !name.is_empty()
+        && name.len() <= 60
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if valid {
+        Ok(())
+    } else {
+        Err(InvalidTableName(name.to_owned()))
+    }
+}
 
 impl VersionTable {
     /// Checks `name`: it is spliced into SQL, so only plain identifiers are allowed.
     pub fn new(name: &str) -> Result<Self, InvalidTableName> {
-        let valid = !name.is_empty()
-            && name.len() <= 60
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !name.starts_with(|c: char| c.is_ascii_digit());
-        if valid {
-            Ok(Self {
-                name: name.to_owned(),
-            })
-        } else {
-            Err(InvalidTableName(name.to_owned()))
-        }
+        check_identifier(name)?;
+        Ok(Self {
+            name: name.to_owned(),
+            schema: None,
+        })
+    }
+
+    /// Puts the table in a PostgreSQL schema (Alembic's `version_table_schema`); other
+    /// dialects ignore it.
+    pub fn in_schema(mut self, schema: &str) -> Result<Self, InvalidTableName> {
+        check_identifier(schema)?;
+        self.schema = Some(schema.to_owned());
+        Ok(self)
     }
 
     /// The unquoted name.
@@ -67,11 +97,17 @@ impl VersionTable {
         &self.name
     }
 
-    /// The name quoted for `dialect`.
+    /// The PostgreSQL schema, if one is configured.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
+    /// The name quoted for `dialect` (with its schema on PostgreSQL).
     pub fn quoted(&self, dialect: Dialect) -> String {
-        match dialect {
-            Dialect::Mysql => format!("`{}`", self.name),
-            Dialect::Sqlite | Dialect::Postgres => format!("\"{}\"", self.name),
+        match (dialect, &self.schema) {
+            (Dialect::Mysql, _) => format!("`{}`", self.name),
+            (Dialect::Postgres, Some(schema)) => format!("\"{schema}\".\"{}\"", self.name),
+            (Dialect::Sqlite | Dialect::Postgres, _) => format!("\"{}\"", self.name),
         }
     }
 
@@ -90,6 +126,7 @@ impl Default for VersionTable {
     fn default() -> Self {
         Self {
             name: "alembic_version".to_owned(),
+            schema: None,
         }
     }
 }
@@ -120,7 +157,7 @@ pub struct StepWork<'a> {
     /// The rows the plan was made for, sorted; a different table means another process
     /// moved the database and the step must be re-planned.
     pub expected_rows: &'a [String],
-    /// Whether to wait for another run's lock (after a first attempt found it busy).
+    /// Whether to wait for SQLite's write lock (after a first attempt found it busy).
     pub wait: bool,
 }
 
@@ -136,13 +173,14 @@ pub enum StepError {
     /// The lock was not obtained within the lock timeout.
     #[error("gave up waiting for another migration run after {0:?} (see --lock-timeout)")]
     LockTimeout(Duration),
-    /// The revision's own SQL failed; nothing of the step was kept unless `partial`.
+    /// The revision's own SQL failed and was rolled back, except `kept`.
     #[error("{message}")]
     Sql {
         /// The database's message.
         message: String,
-        /// For statements run outside a transaction: how many had already succeeded.
-        statements_done: Option<usize>,
+        /// Statements that ran before the failure and could not be rolled back: those of a
+        /// `transaction=false` section, or any on MySQL, whose DDL commits implicitly.
+        kept: Vec<String>,
     },
     /// The version table or the connection failed.
     #[error(transparent)]
@@ -150,30 +188,60 @@ pub enum StepError {
 }
 
 /// A connection to one of the supported databases, chosen by the URL's scheme.
-pub enum DatabaseConnection {
-    /// SQLite through diesel's bundled driver.
+pub struct DatabaseConnection {
+    url: DatabaseUrl,
+    inner: Inner,
+}
+
+enum Inner {
     #[cfg(feature = "sqlite")]
     Sqlite(diesel::SqliteConnection),
+    #[cfg(feature = "postgres")]
+    Postgres(diesel::PgConnection),
+    #[cfg(feature = "mysql")]
+    Mysql(diesel::MysqlConnection),
+}
+
+/// Runs `$body` with `$conn` bound to the concrete diesel connection.
+macro_rules! with_inner {
+    ($inner:expr, $conn:ident => $body:expr) => {
+        match $inner {
+            #[cfg(feature = "sqlite")]
+            Inner::Sqlite($conn) => $body,
+            #[cfg(feature = "postgres")]
+            Inner::Postgres($conn) => $body,
+            #[cfg(feature = "mysql")]
+            Inner::Mysql($conn) => $body,
+        }
+    };
 }
 
 /// Opens a connection, creating a SQLite file that does not exist yet.
 pub fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbError> {
-    match url {
+    let inner = match url {
         #[cfg(feature = "sqlite")]
-        DatabaseUrl::Sqlite { path } => sqlite::connect(path).map(DatabaseConnection::Sqlite),
-        other => Err(DbError::new(
-            format!("connecting to {other}"),
-            format!(
-                "this build has no {} support; rebuild revise-runtime with its `{}` feature",
-                other.dialect().name(),
-                match other.dialect() {
-                    Dialect::Sqlite => "sqlite",
-                    Dialect::Postgres => "postgres",
-                    Dialect::Mysql => "mysql",
-                }
-            ),
-        )),
-    }
+        DatabaseUrl::Sqlite { path } => Inner::Sqlite(sqlite::connect(path)?),
+        #[cfg(feature = "postgres")]
+        DatabaseUrl::Postgres { url: text } => Inner::Postgres(postgres::connect(text, url)?),
+        #[cfg(feature = "mysql")]
+        DatabaseUrl::Mysql { url: text } => Inner::Mysql(mysql::connect(text, url)?),
+        #[allow(unreachable_patterns)]
+        other => {
+            let feature = match other.dialect() {
+                Dialect::Sqlite => "sqlite",
+                Dialect::Postgres => "postgres",
+                Dialect::Mysql => "mysql",
+            };
+            return Err(DbError::new(
+                format!("connecting to {other}"),
+                format!("this build has no {} support; build with the `{feature}` feature (cargo install cargo-revise --features {feature})", other.dialect().name()),
+            ));
+        }
+    };
+    Ok(DatabaseConnection {
+        url: url.clone(),
+        inner,
+    })
 }
 
 /// Opens a connection only if the database already exists: read-only commands must not
@@ -190,18 +258,29 @@ pub fn connect_existing(url: &DatabaseUrl) -> Result<Option<DatabaseConnection>,
 impl DatabaseConnection {
     /// The dialect of this connection.
     pub fn dialect(&self) -> Dialect {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Self::Sqlite(_) => Dialect::Sqlite,
-        }
+        self.url.dialect()
+    }
+
+    /// The URL this connection was opened with.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
     }
 
     /// The rows of the version table, sorted; `None` when the table does not exist.
     pub fn read_rows(&mut self, table: &VersionTable) -> Result<Option<Vec<String>>, DbError> {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Self::Sqlite(conn) => sqlite::read_rows(conn, table),
-        }
+        with_inner!(&mut self.inner, conn => steps::read_rows(conn, table))
+    }
+
+    /// Takes the run lock (PostgreSQL advisory lock, MySQL `GET_LOCK`; SQLite locks per
+    /// step instead) on a connection of its own, calling `on_wait` once if another run holds
+    /// it. Dropping the returned guard releases it.
+    pub fn lock(
+        &mut self,
+        table: &VersionTable,
+        timeout: Duration,
+        on_wait: &mut dyn FnMut(),
+    ) -> Result<RunLock, StepError> {
+        lock::acquire(&self.url, table, timeout, on_wait)
     }
 
     /// Runs one step: the section's SQL and the row changes, in one transaction when the
@@ -212,9 +291,12 @@ impl DatabaseConnection {
         work: StepWork<'_>,
         lock_timeout: Duration,
     ) -> Result<(), StepError> {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Self::Sqlite(conn) => sqlite::run_step(conn, table, work, lock_timeout),
-        }
+        with_inner!(&mut self.inner, conn => steps::run_step(conn, table, work, lock_timeout))
+    }
+
+    /// Runs SQL outside any revision (test set-up, the stairway test's introspection).
+    pub fn batch_execute(&mut self, sql: &str) -> Result<(), DbError> {
+        with_inner!(&mut self.inner, conn => steps::SqlConnection::execute_batch(conn, sql)
+            .map_err(|e| DbError::new("running SQL", e)))
     }
 }

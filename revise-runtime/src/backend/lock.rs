@@ -1,0 +1,124 @@
+//! The run lock: one migration run per database at a time.
+//!
+//! PostgreSQL takes a session advisory lock and MySQL a named `GET_LOCK`, each on a
+//! connection of its own so that nothing a revision does to its session can release it.
+//! SQLite takes `BEGIN IMMEDIATE` per step instead (see `sqlite.rs`). The guard releases the
+//! lock when dropped, so every way out of a run, errors included, lets the next run in.
+
+use std::time::Duration;
+
+use super::{DatabaseUrl, StepError, VersionTable};
+
+/// A held run lock; dropping it releases the lock.
+pub struct RunLock {
+    #[allow(dead_code)]
+    held: Held,
+}
+
+enum Held {
+    Nothing,
+    #[cfg(feature = "postgres")]
+    Postgres(diesel::PgConnection, String),
+    #[cfg(feature = "mysql")]
+    Mysql(diesel::MysqlConnection, String),
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        // Closing the connection releases the lock too; the explicit release only makes it
+        // prompt. Errors are ignored: there is nothing left to do about them.
+        match &mut self.held {
+            Held::Nothing => {}
+            #[cfg(feature = "postgres")]
+            Held::Postgres(conn, key) => {
+                let _ = super::steps::SqlConnection::execute_batch(
+                    conn,
+                    &format!("SELECT pg_advisory_unlock({key})"),
+                );
+            }
+            #[cfg(feature = "mysql")]
+            Held::Mysql(conn, name) => {
+                let _ = super::steps::SqlConnection::execute_batch(
+                    conn,
+                    &format!("DO RELEASE_LOCK({name})"),
+                );
+            }
+        }
+    }
+}
+
+/// How often a waiting run asks again.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+const POLL: Duration = Duration::from_millis(100);
+
+pub(super) fn acquire(
+    url: &DatabaseUrl,
+    table: &VersionTable,
+    timeout: Duration,
+    on_wait: &mut dyn FnMut(),
+) -> Result<RunLock, StepError> {
+    let held = match url {
+        #[cfg(feature = "postgres")]
+        DatabaseUrl::Postgres { url: text } => {
+            let mut conn = super::postgres::connect(text, url)?;
+            // Two-key form: a class for cargo revise, and the table (advisory locks are per
+            // database already).
+            let key = format!(
+                "1919252837, hashtext('{}.{}')",
+                table.schema().unwrap_or("-"),
+                table.name()
+            );
+            let query = format!(
+                "SELECT CASE WHEN pg_try_advisory_lock({key}) THEN '1' ELSE '0' END AS version_num"
+            );
+            poll(&mut conn, &query, timeout, on_wait)?;
+            Held::Postgres(conn, key)
+        }
+        #[cfg(feature = "mysql")]
+        DatabaseUrl::Mysql { url: text } => {
+            let mut conn = super::mysql::connect(text, url)?;
+            // Lock names are server-wide and at most 64 characters: hash database and table.
+            let name = format!(
+                "CONCAT('revise.', SHA1(CONCAT(DATABASE(), '.', '{}')))",
+                table.name()
+            );
+            let query =
+                format!("SELECT COALESCE(CAST(GET_LOCK({name}, 0) AS CHAR), 'e') AS version_num");
+            poll(&mut conn, &query, timeout, on_wait)?;
+            Held::Mysql(conn, name)
+        }
+        _ => {
+            let _ = (table, timeout, &on_wait);
+            Held::Nothing
+        }
+    };
+    Ok(RunLock { held })
+}
+
+/// Asks for the lock until it is granted or `timeout` passes, calling `on_wait` once.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn poll<C: super::steps::SqlConnection>(
+    conn: &mut C,
+    query: &str,
+    timeout: Duration,
+    on_wait: &mut dyn FnMut(),
+) -> Result<(), StepError> {
+    let started = std::time::Instant::now();
+    let mut waited = false;
+    loop {
+        let answer = conn
+            .load_strings(query, &[])
+            .map_err(|e| super::DbError::new("taking the migration lock", e))?;
+        if answer.first().map(String::as_str) == Some("1") {
+            return Ok(());
+        }
+        if started.elapsed() >= timeout {
+            return Err(StepError::LockTimeout(timeout));
+        }
+        if !waited {
+            on_wait();
+            waited = true;
+        }
+        std::thread::sleep(POLL);
+    }
+}

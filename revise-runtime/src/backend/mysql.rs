@@ -1,0 +1,38 @@
+//! MySQL and MariaDB through diesel's `MysqlConnection` (the system's libmariadb).
+//!
+//! DDL commits implicitly here, so a step's transaction protects only its data changes and
+//! the version row; `steps.rs` runs sections statement by statement so that a failure can
+//! name what was left behind. The run lock is `GET_LOCK` on a connection of its own.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::MysqlConnection;
+
+use super::steps::{sql_connection_basics, SqlConnection, TxError};
+use super::{DatabaseUrl, DbError, Dialect, VersionTable};
+
+pub(super) fn connect(text: &str, shown: &DatabaseUrl) -> Result<MysqlConnection, DbError> {
+    MysqlConnection::establish(text).map_err(|e| DbError::new(format!("connecting to {shown}"), e))
+}
+
+impl SqlConnection for MysqlConnection {
+    const DIALECT: Dialect = Dialect::Mysql;
+
+    sql_connection_basics!();
+
+    fn in_transaction<T>(
+        &mut self,
+        _wait: Option<Duration>,
+        body: impl FnOnce(&mut Self) -> Result<T, TxError>,
+    ) -> Result<T, TxError> {
+        self.transaction(body)
+    }
+
+    fn table_exists_query(table: &VersionTable) -> (String, Vec<String>) {
+        (
+            "SELECT CAST(table_name AS CHAR) AS version_num FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?".to_owned(),
+            vec![table.name().to_owned()],
+        )
+    }
+}

@@ -1,0 +1,53 @@
+//! PostgreSQL through diesel's `PgConnection` (the system's libpq).
+//!
+//! DDL is transactional, so each step is one transaction. The run lock is a session
+//! advisory lock taken on a connection of its own (`lock.rs`).
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::PgConnection;
+
+use super::steps::{sql_connection_basics, SqlConnection, TxError};
+use super::{DatabaseUrl, DbError, Dialect, VersionTable};
+
+/// Seconds libpq may spend reaching the server: a server that is down must fail fast.
+const CONNECT_TIMEOUT_SECS: u32 = 5;
+
+pub(super) fn connect(text: &str, shown: &DatabaseUrl) -> Result<PgConnection, DbError> {
+    let url = if text.contains("connect_timeout=") {
+        text.to_owned()
+    } else if text.contains('?') {
+        format!("{text}&connect_timeout={CONNECT_TIMEOUT_SECS}")
+    } else {
+        format!("{text}?connect_timeout={CONNECT_TIMEOUT_SECS}")
+    };
+    PgConnection::establish(&url).map_err(|e| DbError::new(format!("connecting to {shown}"), e))
+}
+
+impl SqlConnection for PgConnection {
+    const DIALECT: Dialect = Dialect::Postgres;
+
+    sql_connection_basics!();
+
+    fn in_transaction<T>(
+        &mut self,
+        _wait: Option<Duration>,
+        body: impl FnOnce(&mut Self) -> Result<T, TxError>,
+    ) -> Result<T, TxError> {
+        self.transaction(body)
+    }
+
+    fn table_exists_query(table: &VersionTable) -> (String, Vec<String>) {
+        match table.schema() {
+            Some(schema) => (
+                "SELECT table_name::text AS version_num FROM information_schema.tables WHERE table_name = $1 AND table_schema = $2".to_owned(),
+                vec![table.name().to_owned(), schema.to_owned()],
+            ),
+            None => (
+                "SELECT table_name::text AS version_num FROM information_schema.tables WHERE table_name = $1 AND table_schema = current_schema()".to_owned(),
+                vec![table.name().to_owned()],
+            ),
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! The step choreography every backend shares, written once over [`SqlConnection`].
+//!
+//! A transactional step is one transaction: re-read the rows (another run may have moved
+//! them), create the version table if missing, run the section, change the rows. A
+//! `transaction=false` section runs its statements one by one between two short
+//! transactions that check the rows and then record the version.
+
+use std::time::Duration;
+
+use diesel::QueryResult;
+
+use super::statements::split_statements;
+use super::{DbError, Dialect, StepError, StepWork, VersionChange, VersionTable};
+
+/// A version-table row read through `sql_query`.
+#[derive(diesel::QueryableByName)]
+pub(crate) struct TextRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub(crate) version_num: String,
+}
+
+/// What can end a step's transaction early; converted back to [`StepError`].
+pub(crate) enum TxError {
+    Step(StepError),
+    Driver(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Driver(e)
+    }
+}
+
+impl From<StepError> for TxError {
+    fn from(e: StepError) -> Self {
+        Self::Step(e)
+    }
+}
+
+/// What a backend's diesel connection must offer; each backend file implements it.
+pub(crate) trait SqlConnection: Sized {
+    /// The dialect, for quoting and placeholders.
+    const DIALECT: Dialect;
+
+    /// Loads one text column (named `version_num`) with text parameters bound in order.
+    fn load_strings(&mut self, sql: &str, params: &[&str]) -> QueryResult<Vec<String>>;
+
+    /// Executes one statement with text parameters, returning the affected row count.
+    fn execute_bound(&mut self, sql: &str, params: &[&str]) -> QueryResult<usize>;
+
+    /// Executes a batch of statements as the database's simple query.
+    fn execute_batch(&mut self, sql: &str) -> QueryResult<()>;
+
+    /// Runs `body` in a transaction. `wait` is SQLite's busy wait (others lock per run).
+    fn in_transaction<T>(
+        &mut self,
+        wait: Option<Duration>,
+        body: impl FnOnce(&mut Self) -> Result<T, TxError>,
+    ) -> Result<T, TxError>;
+
+    /// A query returning one row when the version table exists.
+    fn table_exists_query(table: &VersionTable) -> (String, Vec<String>);
+}
+
+/// Implements the parameter plumbing of [`SqlConnection`] for a concrete diesel connection.
+macro_rules! sql_connection_basics {
+    () => {
+        fn load_strings(&mut self, sql: &str, params: &[&str]) -> diesel::QueryResult<Vec<String>> {
+            use diesel::sql_types::Text;
+            use diesel::RunQueryDsl;
+            let rows: Vec<crate::backend::steps::TextRow> = match params {
+                [] => diesel::sql_query(sql).load(self)?,
+                [a] => diesel::sql_query(sql).bind::<Text, _>(*a).load(self)?,
+                [a, b] => diesel::sql_query(sql)
+                    .bind::<Text, _>(*a)
+                    .bind::<Text, _>(*b)
+                    .load(self)?,
+                _ => {
+                    return Err(diesel::result::Error::QueryBuilderError(
+                        "at most two parameters".into(),
+                    ))
+                }
+            };
+            Ok(rows.into_iter().map(|r| r.version_num).collect())
+        }
+
+        fn execute_bound(&mut self, sql: &str, params: &[&str]) -> diesel::QueryResult<usize> {
+            use diesel::sql_types::Text;
+            use diesel::RunQueryDsl;
+            match params {
+                [] => diesel::sql_query(sql).execute(self),
+                [a] => diesel::sql_query(sql).bind::<Text, _>(*a).execute(self),
+                [a, b] => diesel::sql_query(sql)
+                    .bind::<Text, _>(*a)
+                    .bind::<Text, _>(*b)
+                    .execute(self),
+                _ => Err(diesel::result::Error::QueryBuilderError(
+                    "at most two parameters".into(),
+                )),
+            }
+        }
+
+        fn execute_batch(&mut self, sql: &str) -> diesel::QueryResult<()> {
+            diesel::connection::SimpleConnection::batch_execute(self, sql)
+        }
+    };
+}
+pub(crate) use sql_connection_basics;
+
+/// The placeholder for the `n`-th (1-based) parameter.
+fn param(dialect: Dialect, n: usize) -> String {
+    match dialect {
+        Dialect::Postgres => format!("${n}"),
+        Dialect::Sqlite | Dialect::Mysql => "?".to_owned(),
+    }
+}
+
+/// The version table's rows, sorted; `None` when the table does not exist.
+pub(crate) fn read_rows<C: SqlConnection>(
+    conn: &mut C,
+    table: &VersionTable,
+) -> Result<Option<Vec<String>>, DbError> {
+    let context = || format!("reading the version table `{}`", table.name());
+    let (exists_sql, params) = C::table_exists_query(table);
+    let params: Vec<&str> = params.iter().map(String::as_str).collect();
+    let exists = conn
+        .load_strings(&exists_sql, &params)
+        .map_err(|e| DbError::new(context(), e))?;
+    if exists.is_empty() {
+        return Ok(None);
+    }
+    let sql = format!("SELECT version_num FROM {}", table.quoted(C::DIALECT));
+    let mut rows = conn
+        .load_strings(&sql, &[])
+        .map_err(|e| DbError::new(context(), e))?;
+    rows.sort_unstable();
+    Ok(Some(rows))
+}
+
+/// Runs one step; see the module documentation.
+pub(crate) fn run_step<C: SqlConnection>(
+    conn: &mut C,
+    table: &VersionTable,
+    work: StepWork<'_>,
+    lock_timeout: Duration,
+) -> Result<(), StepError> {
+    let wait = work.wait.then_some(lock_timeout);
+    match work.section {
+        Some(section) if !section.transactional => {
+            guarded(conn, table, Some(work.expected_rows), wait, |_| Ok(()))?;
+            run_statements(conn, &section.sql)?;
+            guarded(conn, table, None, Some(lock_timeout), |conn| {
+                apply_changes(conn, table, work.changes)
+            })
+        }
+        section => guarded(conn, table, Some(work.expected_rows), wait, |conn| {
+            if let Some(section) = section {
+                if C::DIALECT == Dialect::Mysql {
+                    // DDL commits implicitly on MySQL; statement by statement, a failure can
+                    // say exactly which statements ran before it.
+                    run_statements(conn, &section.sql)?;
+                } else {
+                    conn.execute_batch(&section.sql)
+                        .map_err(|e| StepError::Sql {
+                            message: e.to_string(),
+                            kept: Vec::new(),
+                        })?;
+                }
+            }
+            apply_changes(conn, table, work.changes)
+        }),
+    }
+}
+
+/// Runs `body` in a transaction once the rows are confirmed to be `expected` (when given)
+/// and the version table exists.
+fn guarded<C: SqlConnection>(
+    conn: &mut C,
+    table: &VersionTable,
+    expected: Option<&[String]>,
+    wait: Option<Duration>,
+    body: impl FnOnce(&mut C) -> Result<(), StepError>,
+) -> Result<(), StepError> {
+    let result = conn.in_transaction(wait, |conn| {
+        let rows = read_rows(conn, table).map_err(StepError::Db)?;
+        if let Some(expected) = expected {
+            if rows.as_deref().unwrap_or_default() != expected {
+                return Err(StepError::RowsChanged(rows.unwrap_or_default()).into());
+            }
+        }
+        if rows.is_none() {
+            conn.execute_batch(&table.create_sql(C::DIALECT))?;
+        }
+        body(conn)?;
+        Ok(())
+    });
+    match result {
+        Ok(()) => Ok(()),
+        Err(TxError::Step(e)) => Err(e),
+        Err(TxError::Driver(e)) => Err(StepError::Db(DbError::new(
+            format!("updating the version table `{}`", table.name()),
+            e,
+        ))),
+    }
+}
+
+/// Runs statements one at a time, so a failure can name those that already ran.
+fn run_statements<C: SqlConnection>(conn: &mut C, sql: &str) -> Result<(), StepError> {
+    let statements = split_statements(sql);
+    for (done, statement) in statements.iter().enumerate() {
+        conn.execute_batch(statement).map_err(|e| StepError::Sql {
+            message: e.to_string(),
+            kept: statements[..done].iter().map(|s| (*s).to_owned()).collect(),
+        })?;
+    }
+    Ok(())
+}
+
+fn apply_changes<C: SqlConnection>(
+    conn: &mut C,
+    table: &VersionTable,
+    changes: &[VersionChange],
+) -> Result<(), StepError> {
+    let quoted = table.quoted(C::DIALECT);
+    let (p1, p2) = (param(C::DIALECT, 1), param(C::DIALECT, 2));
+    for change in changes {
+        let (sql, params, row) = match change {
+            VersionChange::Insert(id) => (
+                format!("INSERT INTO {quoted} (version_num) VALUES ({p1})"),
+                vec![id.as_str()],
+                id,
+            ),
+            VersionChange::Delete(id) => (
+                format!("DELETE FROM {quoted} WHERE version_num = {p1}"),
+                vec![id.as_str()],
+                id,
+            ),
+            VersionChange::Update { from, to } => (
+                format!("UPDATE {quoted} SET version_num = {p1} WHERE version_num = {p2}"),
+                vec![to.as_str(), from.as_str()],
+                from,
+            ),
+        };
+        let context = || format!("changing the version table `{}`", table.name());
+        let count = conn
+            .execute_bound(&sql, &params)
+            .map_err(|e| DbError::new(context(), e))?;
+        // Alembic's guard: a concurrent change shows up as a row count other than one.
+        if count != 1 {
+            return Err(StepError::Db(DbError::new(
+                context(),
+                format!("expected to match one row for '{row}'; {count} found"),
+            )));
+        }
+    }
+    Ok(())
+}
