@@ -94,6 +94,70 @@ pub enum Command {
     Current(ReadArgs),
     /// Show the revision graph, newest first
     History(HistoryArgs),
+    /// Show the heads (revisions nothing revises)
+    Heads(HeadsArgs),
+    /// Show the branch points and what they branch into
+    Branches(ReadArgs),
+    /// Show one revision in full
+    Show(ShowArgs),
+    /// Write a merge revision whose `Revises` lists the given heads
+    Merge(MergeArgs),
+    /// Set the version table to REV... without running any revision
+    Stamp(StampArgs),
+    /// Validate every revision file and the graph; with a database, exit 1 if it is not up to date
+    Check(ReadArgs),
+}
+
+/// `heads`.
+#[derive(Debug, Args)]
+pub struct HeadsArgs {
+    /// Only the heads that nothing depends on either (what `heads` as a target means)
+    #[arg(long)]
+    pub resolve_dependencies: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The revision: an id, a unique prefix, a label, `head` or `LABEL@head`
+    pub rev: String,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// `merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The revisions to merge (two or more heads of one member), or `heads` for all of the member's heads
+    #[arg(required = true, num_args = 1..)]
+    pub revisions: Vec<String>,
+    /// What the merge is for
+    #[arg(short, long)]
+    pub message: String,
+    /// Use this revision id instead of a random one
+    #[arg(long, value_name = "ID")]
+    pub rev_id: Option<String>,
+    /// Extra branch labels for the merge revision (repeatable)
+    #[arg(long = "branch-label", value_name = "LABEL")]
+    pub branch_labels: Vec<String>,
+}
+
+/// `stamp`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "REV: heads, head, base, a revision id or unique prefix, LABEL@head, LABEL@base, LABEL@ID."
+)]
+pub struct StampArgs {
+    /// Where the version table should stand
+    #[arg(required = true, num_args = 1..)]
+    pub revisions: Vec<String>,
+    /// Empty the version table first (also clears rows naming unknown revisions)
+    #[arg(long)]
+    pub purge: bool,
 }
 
 /// `init`.
@@ -170,6 +234,17 @@ pub struct ReadArgs {
 /// `history`.
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
+    /// Only revisions in FROM:TO (each end: a revision, `base`, `heads`, `current`, or empty)
+    #[arg(
+        short = 'r',
+        long = "rev-range",
+        value_name = "FROM:TO",
+        allow_hyphen_values = true
+    )]
+    pub rev_range: Option<String>,
+    /// Mark the revisions the database stands at with `(current)`
+    #[arg(short = 'i', long)]
+    pub indicate_current: bool,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

@@ -48,11 +48,23 @@ pub fn env_file_path(global: &GlobalArgs, workspace: &Workspace) -> PathBuf {
     }
 }
 
-/// Finds `DATABASE_URL` by precedence and parses it.
+/// Finds `DATABASE_URL` by precedence and parses it; an error when there is none.
 pub fn database_url(
     global: &GlobalArgs,
     workspace: &Workspace,
 ) -> Result<DatabaseSetting, CliError> {
+    configured_database_url(global, workspace)?.ok_or_else(|| {
+        let path = env_file_path(global, workspace);
+        CliError::bad_input("no database URL: none was given with --database-url, in the DATABASE_URL environment variable, or in the env file")
+            .with_hint(format!("add a line like `DATABASE_URL=sqlite://dev.db` to {}, or run `cargo revise init`", path.display()))
+    })
+}
+
+/// Finds `DATABASE_URL` by precedence and parses it; `None` when none is configured.
+pub fn configured_database_url(
+    global: &GlobalArgs,
+    workspace: &Workspace,
+) -> Result<Option<DatabaseSetting>, CliError> {
     let cwd = std::env::current_dir()
         .map_err(|e| CliError::failed(format!("cannot read the current directory: {e}")))?;
     let (text, source, base) = if let Some(url) = &global.database_url {
@@ -65,15 +77,14 @@ pub fn database_url(
     } else {
         let path = env_file_path(global, workspace);
         let Some(url) = read_env_file(&path, global.env_file.is_some())? else {
-            return Err(CliError::bad_input("no database URL: none was given with --database-url, in the DATABASE_URL environment variable, or in the env file")
-                .with_hint(format!("add a line like `DATABASE_URL=sqlite://dev.db` to {}, or run `cargo revise init`", path.display())));
+            return Ok(None);
         };
         let base = path.parent().map(Path::to_owned).unwrap_or(cwd);
         (url, UrlSource::EnvFile(path), base)
     };
     let url = DatabaseUrl::parse(&text, &base)
         .map_err(|e| CliError::bad_input(format!("{e} (from {source})")))?;
-    Ok(DatabaseSetting { url, source })
+    Ok(Some(DatabaseSetting { url, source }))
 }
 
 /// `DATABASE_URL` from an env file. A missing file is only an error when it was asked for.

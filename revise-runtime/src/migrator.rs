@@ -166,6 +166,53 @@ impl<'g> Migrator<'g> {
         })
     }
 
+    /// Sets the version table to `targets` without running any revision (`cargo revise
+    /// stamp`); `purge` empties the table first.
+    pub fn stamp(
+        &self,
+        conn: &mut DatabaseConnection,
+        targets: &[&str],
+        purge: bool,
+    ) -> Result<Outcome, MigrateError> {
+        let mut destinations = Vec::new();
+        for written in targets {
+            let parsed = Target::parse(written).map_err(PlanError::from)?;
+            destinations.extend(plan::stamp_destinations(self.graph, &parsed, written)?);
+        }
+        let _lock = conn
+            .lock(&self.table, self.lock_timeout, &mut || {})
+            .map_err(lock_error)?;
+        let raw_rows = conn.read_rows(&self.table)?.unwrap_or_default();
+        // A purge forgives rows that name unknown revisions: that is what it is for.
+        let rows_before = if purge {
+            NodeSet::new()
+        } else {
+            self.nodes(&raw_rows)?
+        };
+        let (changes, rows_after) = plan::plan_stamp(self.graph, &rows_before, &destinations);
+        let mut version_changes: Vec<VersionChange> = Vec::new();
+        if purge {
+            version_changes.extend(raw_rows.iter().cloned().map(VersionChange::Delete));
+        }
+        version_changes.extend(self.version_changes(&changes));
+        let work = StepWork {
+            section: None,
+            changes: &version_changes,
+            expected_rows: &raw_rows,
+            wait: true,
+        };
+        conn.run_step(&self.table, work, self.lock_timeout)
+            .map_err(|e| match e {
+                StepError::Db(e) => MigrateError::Db(e),
+                other => lock_error(other),
+            })?;
+        Ok(Outcome {
+            rows_before,
+            steps: Vec::new(),
+            rows_after,
+        })
+    }
+
     fn plan(&self, goal: &Goal, rows: &NodeSet) -> Result<Plan, PlanError> {
         match goal {
             Goal::Up(goal) => Ok(plan::plan_upgrade(self.graph, rows, goal)),
@@ -184,14 +231,7 @@ impl<'g> Migrator<'g> {
             .lock(&self.table, self.lock_timeout, &mut || {
                 reporter.report(&RunEvent::WaitingForLock)
             })
-            .map_err(|e| match e {
-                StepError::LockTimeout(t) => MigrateError::LockTimeout(t),
-                StepError::Db(e) => MigrateError::Db(e),
-                other => MigrateError::Db(DbError {
-                    context: "taking the migration lock".to_owned(),
-                    message: other.to_string(),
-                }),
-            })?;
+            .map_err(lock_error)?;
         // Read the rows only once the lock is held: another run may have just moved them.
         let mut rows = self.current(conn)?;
         let rows_before = rows.clone();
@@ -374,6 +414,17 @@ impl<'g> Migrator<'g> {
             message: rev.message.clone(),
             path: rev.origin.path.display().to_string(),
         }
+    }
+}
+
+fn lock_error(e: StepError) -> MigrateError {
+    match e {
+        StepError::LockTimeout(t) => MigrateError::LockTimeout(t),
+        StepError::Db(e) => MigrateError::Db(e),
+        other => MigrateError::Db(DbError {
+            context: "taking the migration lock".to_owned(),
+            message: other.to_string(),
+        }),
     }
 }
 

@@ -446,3 +446,141 @@ mod tests {
         ));
     }
 }
+
+/// A resolved `stamp` destination: a revision, or the base of every branch (or of one
+/// label's branch).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StampDestination {
+    /// Stamp exactly this revision.
+    Revision(Node),
+    /// `base` (`label_owner` is `None`) or `LABEL@base`.
+    Base {
+        /// The revision declaring the label, for `LABEL@base`.
+        label_owner: Option<Node>,
+    },
+}
+
+/// Resolves `stamp` targets: absolute forms only, as in Alembic (`heads` may yield several).
+pub fn stamp_destinations(
+    graph: &RevisionGraph,
+    target: &Target,
+    written: &str,
+) -> Result<Vec<StampDestination>, PlanError> {
+    let (owner, inner) = match target {
+        Target::Labeled { label, inner } => (Some(target::label_owner(graph, label)?), &**inner),
+        other => (None, other),
+    };
+    let wrong = || {
+        PlanError::from(TargetError::WrongDirection {
+            target: written.to_owned(),
+            direction: "stamp",
+        })
+    };
+    Ok(match inner {
+        Target::Heads => graph
+            .real_heads()
+            .into_iter()
+            .map(StampDestination::Revision)
+            .collect(),
+        Target::Base => vec![StampDestination::Base { label_owner: owner }],
+        Target::Head => target::single_head(graph, owner, written)?
+            .map(StampDestination::Revision)
+            .into_iter()
+            .collect(),
+        Target::Relative(_) => return Err(wrong()),
+        Target::Revision { reference, .. } => {
+            let (node, offset) = target::resolve_with_offset(graph, reference)?;
+            if offset != 0 {
+                return Err(wrong());
+            }
+            check_lineage(graph, node, owner, written)?;
+            vec![StampDestination::Revision(node)]
+        }
+        Target::Labeled { .. } => return Err(TargetError::Malformed(written.to_owned()).into()),
+    })
+}
+
+/// Plans `stamp` (Alembic: `ScriptDirectory._stamp_revs` and `StampStep`): row changes only,
+/// one group per destination, nothing to run.
+pub fn plan_stamp(
+    graph: &RevisionGraph,
+    rows: &NodeSet,
+    destinations: &[StampDestination],
+) -> (Vec<RowChange>, NodeSet) {
+    // The rows that share lineage (dependencies included) with any destination.
+    let lineage_of = |node: Node| {
+        graph
+            .ancestors_inclusive([node])
+            .union(&graph.descendants_inclusive([node]))
+            .copied()
+            .collect::<NodeSet>()
+    };
+    let mut filtered: Vec<Node> = Vec::new();
+    for destination in destinations {
+        let candidates: Vec<Node> = match destination {
+            StampDestination::Base { label_owner: None } => rows.iter().copied().collect(),
+            StampDestination::Base {
+                label_owner: Some(owner),
+            } => {
+                let lineage = lineage_of(*owner);
+                rows.iter()
+                    .copied()
+                    .filter(|r| lineage.contains(r))
+                    .collect()
+            }
+            StampDestination::Revision(node) => {
+                let lineage = lineage_of(*node);
+                rows.iter()
+                    .copied()
+                    .filter(|r| lineage.contains(r))
+                    .collect()
+            }
+        };
+        for row in candidates {
+            if !filtered.contains(&row) {
+                filtered.push(row);
+            }
+        }
+    }
+    let mut current = rows.clone();
+    let mut changes = Vec::new();
+    let mut step =
+        |from: &[Node], to: &[Node], is_upgrade: bool, branch_move: bool, current: &mut NodeSet| {
+            let step_changes =
+                version_rows::stamp_transition(current, from, to, is_upgrade, branch_move);
+            version_rows::apply_changes(current, &step_changes);
+            changes.extend(step_changes);
+        };
+    for destination in destinations {
+        match *destination {
+            StampDestination::Base { .. } => {
+                for &head in &filtered {
+                    step(&[head], &[], false, true, &mut current);
+                }
+            }
+            StampDestination::Revision(dest) if filtered.contains(&dest) => {}
+            StampDestination::Revision(dest) => {
+                let descendants = graph.descendants_inclusive([dest]);
+                let ancestors = graph.ancestors_inclusive([dest]);
+                let below: Vec<Node> = filtered
+                    .iter()
+                    .copied()
+                    .filter(|h| ancestors.contains(h))
+                    .collect();
+                let above: Vec<Node> = filtered
+                    .iter()
+                    .copied()
+                    .filter(|h| descendants.contains(h))
+                    .collect();
+                if !above.is_empty() {
+                    step(&above, &[dest], false, false, &mut current);
+                } else if !below.is_empty() {
+                    step(&below, &[dest], true, false, &mut current);
+                } else {
+                    step(&[], &[dest], true, true, &mut current);
+                }
+            }
+        }
+    }
+    (changes, current)
+}

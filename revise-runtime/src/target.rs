@@ -222,6 +222,28 @@ pub fn resolve_reference(graph: &RevisionGraph, text: &str) -> Result<Node, Targ
     }
 }
 
+/// Resolves text that names exactly one revision: an id, prefix or label, `head`,
+/// `LABEL@head` or `LABEL@ID` (for `show`, `--head`, `merge`).
+pub fn resolve_single(graph: &RevisionGraph, text: &str) -> Result<Node, TargetError> {
+    let target = Target::parse(text)?;
+    let (owner, inner) = match &target {
+        Target::Labeled { label, inner } => (Some(label_owner(graph, label)?), &**inner),
+        other => (None, other),
+    };
+    let node = match inner {
+        Target::Head => single_head(graph, owner, text)?,
+        Target::Revision {
+            reference,
+            offset: 0,
+        } => {
+            let (node, offset) = resolve_with_offset(graph, reference)?;
+            walk(graph, Some(node), offset, owner, text)?
+        }
+        _ => None,
+    };
+    node.ok_or_else(|| TargetError::Malformed(text.to_owned()))
+}
+
 /// Resolves a reference that may carry `+N`/`-N`, returning the revision and the offset.
 pub(crate) fn resolve_with_offset(
     graph: &RevisionGraph,

@@ -1,26 +1,18 @@
 //! `cargo revise current`: the revisions the database stands at, as Alembic prints them.
 
-use revise_runtime::graph::{Node, NodeSet};
-use revise_runtime::{Migrator, RevisionGraph};
 use serde_json::json;
 
 use crate::cli::{Format, ReadArgs};
 use crate::error::CliError;
-use crate::settings;
 
-use super::{indicators, Context};
+use super::{current_branch_heads, revision_line, Context, LineParts};
 
 /// Prints the current revisions.
 pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
     let graph = context.workspace.load_graph()?;
-    let table = settings::version_table(&context.workspace)?;
     let setting = context.database()?;
-    let migrator = Migrator::new(&graph).with_version_table(table);
-    let rows = match context.connect_existing()? {
-        Some(mut conn) => migrator.current(&mut conn)?,
-        None => NodeSet::new(),
-    };
-    let shown = branch_heads(&graph, &rows);
+    let rows = context.current_rows(&graph)?;
+    let shown = current_branch_heads(&graph, &rows);
     match args.format {
         Format::Json => context.printer.json(&json!({
             "database": setting.url.to_string(),
@@ -28,6 +20,7 @@ pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
             "current": shown.iter().map(|&n| json!({
                 "id": graph.id(n),
                 "message": graph.revision(n).message,
+                "is_row": rows.contains(&n),
                 "head": graph.all_children(n).is_empty(),
                 "effective_head": !graph.all_children(n).is_empty() && graph.children(n).is_empty(),
             })).collect::<Vec<_>>(),
@@ -38,23 +31,14 @@ pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
                     .printer
                     .line(format!("Current revision(s) for {}:", setting.url));
             }
+            let parts = LineParts {
+                tree: true,
+                ..LineParts::default()
+            };
             for node in shown {
-                context
-                    .printer
-                    .line(format!("{}{}", graph.id(node), indicators(&graph, node)));
+                context.printer.line(revision_line(&graph, node, parts));
             }
         }
     }
     Ok(())
-}
-
-/// Alembic's `get_all_current`: every applied revision that no applied revision revises,
-/// which adds the heads implied through `Depends On` to the rows.
-fn branch_heads(graph: &RevisionGraph, rows: &NodeSet) -> Vec<Node> {
-    let applied = graph.ancestors_inclusive(rows.iter().copied());
-    applied
-        .iter()
-        .copied()
-        .filter(|&n| !graph.children(n).iter().any(|c| applied.contains(c)))
-        .collect()
 }

@@ -1,29 +1,64 @@
-//! `cargo revise history`: the graph, newest first, in Alembic's line format.
+//! `cargo revise history`: the graph, newest first, in Alembic's line format; `-r FROM:TO`
+//! narrows it, `-i` marks what the database has.
 
-use revise_runtime::graph::Node;
+use revise_runtime::graph::{Node, NodeSet};
 use revise_runtime::RevisionGraph;
 use serde_json::json;
 
 use crate::cli::{Format, HistoryArgs};
 use crate::error::CliError;
 
-use super::{indicators, Context};
+use super::{current_branch_heads, ids, labels, revision_json, revision_line, Context, LineParts};
 
-/// Prints every revision, heads first.
+/// Prints the revisions in range, heads first.
 pub fn run(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
     let graph = context.workspace.load_graph()?;
-    let newest_first: Vec<Node> = graph.order().iter().rev().copied().collect();
+    let needs_db = args.indicate_current
+        || args
+            .rev_range
+            .as_deref()
+            .is_some_and(|r| r.split(':').any(|end| end.trim() == "current"));
+    let current: Vec<Node> = if needs_db {
+        current_branch_heads(&graph, &context.current_rows(&graph)?)
+    } else {
+        Vec::new()
+    };
+    let in_range = match &args.rev_range {
+        Some(range) => range_nodes(&graph, range, &current)?,
+        None => (0..graph.len()).collect(),
+    };
+    let newest_first: Vec<Node> = graph
+        .order()
+        .iter()
+        .rev()
+        .copied()
+        .filter(|n| in_range.contains(n))
+        .collect();
     match args.format {
         Format::Json => context.printer.json(&json!(newest_first
             .iter()
-            .map(|&n| revision_json(&graph, n))
+            .map(|&n| {
+                let mut value = revision_json(&graph, n);
+                value["is_current"] = json!(current.contains(&n));
+                value
+            })
             .collect::<Vec<_>>())),
         Format::Human => {
             for node in newest_first {
+                let is_current = args.indicate_current && current.contains(&node);
                 if context.printer.verbose > 0 {
-                    context.printer.line(verbose_entry(&graph, node));
+                    context
+                        .printer
+                        .line(verbose_entry(&graph, node, is_current));
                 } else {
-                    context.printer.line(line(&graph, node));
+                    let parts = LineParts {
+                        parents: true,
+                        labels: true,
+                        tree: true,
+                        current: is_current,
+                        message: true,
+                    };
+                    context.printer.line(revision_line(&graph, node, parts));
                 }
             }
         }
@@ -31,42 +66,44 @@ pub fn run(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn ids(graph: &RevisionGraph, nodes: &[Node]) -> Vec<String> {
-    nodes.iter().map(|&n| graph.id(n).to_owned()).collect()
-}
-
-fn labels(graph: &RevisionGraph, node: Node) -> Vec<String> {
-    let rev = graph.revision(node);
-    let mut labels = vec![rev.origin.member.clone()];
-    labels.extend(rev.branch_labels.iter().cloned());
-    labels
-}
-
-/// `parents (deps) -> id (labels) (head), message`, as Alembic's `history`.
-fn line(graph: &RevisionGraph, node: Node) -> String {
-    let rev = graph.revision(node);
-    let parents = if rev.revises.is_empty() {
-        "<base>".to_owned()
-    } else {
-        ids(graph, graph.revises(node)).join(", ")
+/// `FROM:TO` as in Alembic: either end may be empty (base, heads), `base`, `heads`,
+/// `current`, or a revision; the range holds what descends from FROM and leads to TO.
+fn range_nodes(graph: &RevisionGraph, range: &str, current: &[Node]) -> Result<NodeSet, CliError> {
+    let Some((from, to)) = range.split_once(':') else {
+        return Err(CliError::bad_input(format!(
+            "-r `{range}` is not a range; write FROM:TO, e.g. `base:heads`, `abc:`, `:current`"
+        )));
     };
-    let deps = if graph.depends_on(node).is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", ids(graph, graph.depends_on(node)).join(", "))
+    let resolve = |end: &str| -> Result<Option<Vec<Node>>, CliError> {
+        match end.trim() {
+            "" | "base" | "heads" => Ok(None),
+            "current" => Ok(Some(current.to_vec())),
+            "head" => Ok(Some(graph.heads())),
+            reference => revise_runtime::target::resolve_reference(graph, reference)
+                .map(|n| Some(vec![n]))
+                .map_err(|e| CliError::bad_input(format!("-r {range}: {e}"))),
+        }
     };
-    format!(
-        "{parents}{deps} -> {} ({}){}, {}",
-        rev.id,
-        labels(graph, node).join(", "),
-        indicators(graph, node),
-        rev.message
-    )
+    let lower = match resolve(from)? {
+        Some(nodes) => graph.descendants_inclusive(nodes),
+        None => (0..graph.len()).collect(),
+    };
+    let upper = match resolve(to)? {
+        Some(nodes) => graph.ancestors_inclusive(nodes),
+        None => (0..graph.len()).collect(),
+    };
+    Ok(lower.intersection(&upper).copied().collect())
 }
 
-fn verbose_entry(graph: &RevisionGraph, node: Node) -> String {
+/// The verbose form of one revision, as `history -v` and `show` print it.
+pub fn verbose_entry(graph: &RevisionGraph, node: Node, is_current: bool) -> String {
     let rev = graph.revision(node);
-    let mut text = format!("Rev: {}{}\n", rev.id, indicators(graph, node));
+    let parts = LineParts {
+        tree: true,
+        current: is_current,
+        ..LineParts::default()
+    };
+    let mut text = format!("Rev: {}\n", revision_line(graph, node, parts));
     let parents = ids(graph, graph.revises(node));
     text.push_str(&format!(
         "Parent: {}\n",
@@ -82,12 +119,13 @@ fn verbose_entry(graph: &RevisionGraph, node: Node) -> String {
             ids(graph, graph.depends_on(node)).join(", ")
         ));
     }
-    if graph.is_branch_point(node) {
+    if !graph.all_children(node).is_empty() {
         text.push_str(&format!(
-            "Branches into: {}\n",
-            ids(graph, graph.children(node)).join(", ")
+            "Children: {}\n",
+            ids(graph, graph.all_children(node)).join(", ")
         ));
     }
+    text.push_str(&format!("Member: {}\n", rev.origin.member));
     text.push_str(&format!(
         "Branch names: {}\n",
         labels(graph, node).join(", ")
@@ -101,21 +139,4 @@ fn verbose_entry(graph: &RevisionGraph, node: Node) -> String {
         text.push_str(&format!("\n    Create Date: {date}\n"));
     }
     text
-}
-
-fn revision_json(graph: &RevisionGraph, node: Node) -> serde_json::Value {
-    let rev = graph.revision(node);
-    json!({
-        "id": rev.id.as_str(),
-        "message": rev.message,
-        "member": rev.origin.member,
-        "path": rev.origin.path.display().to_string(),
-        "revises": ids(graph, graph.revises(node)),
-        "depends_on": ids(graph, graph.depends_on(node)),
-        "branch_labels": labels(graph, node),
-        "is_head": graph.all_children(node).is_empty(),
-        "is_branch_point": graph.is_branch_point(node),
-        "is_merge_point": graph.is_merge_point(node),
-        "create_date": rev.create_date,
-    })
 }

@@ -1,10 +1,15 @@
 //! One short file per command, each a thin layer over `revise-runtime`.
 
+mod check;
 mod current;
+mod heads;
 mod history;
 mod init;
+mod merge;
 mod migrate;
 mod new;
+mod show;
+mod stamp;
 
 use revise_runtime::backend::{connect_existing, DatabaseConnection};
 use revise_runtime::graph::Node;
@@ -48,23 +53,126 @@ pub fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Down(args) => migrate::down(context, &args),
         Command::Current(args) => current::run(context, &args),
         Command::History(args) => history::run(context, &args),
+        Command::Heads(args) => heads::heads(context, &args),
+        Command::Branches(args) => heads::branches(context, &args),
+        Command::Show(args) => show::run(context, &args),
+        Command::Merge(args) => merge::run(context, &args),
+        Command::Stamp(args) => stamp::run(context, &args),
+        Command::Check(args) => check::run(context, &args),
     }
 }
 
-/// Alembic's head and tree indicators for a revision: ` (head)`, ` (effective head)`,
-/// ` (branchpoint)`, ` (mergepoint)`.
-pub fn indicators(graph: &RevisionGraph, node: Node) -> String {
+/// What a one-line revision shows (Alembic's `Script.cmd_format` options).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LineParts {
+    /// `parents (dependencies) -> ` in front.
+    pub parents: bool,
+    /// ` (label, ...)` after the id.
+    pub labels: bool,
+    /// ` (branchpoint)` / ` (mergepoint)`.
+    pub tree: bool,
+    /// ` (current)`.
+    pub current: bool,
+    /// `, message` at the end.
+    pub message: bool,
+}
+
+/// One revision on one line, as Alembic's `cmd_format` writes it:
+/// `parents (deps) -> id (labels) (head) (current) (branchpoint) (mergepoint), message`.
+pub fn revision_line(graph: &RevisionGraph, node: Node, parts: LineParts) -> String {
+    let rev = graph.revision(node);
     let mut text = String::new();
+    if parts.parents {
+        if rev.revises.is_empty() {
+            text.push_str("<base>");
+        } else {
+            text.push_str(&ids(graph, graph.revises(node)).join(", "));
+        }
+        if !graph.depends_on(node).is_empty() {
+            text.push_str(&format!(
+                " ({})",
+                ids(graph, graph.depends_on(node)).join(", ")
+            ));
+        }
+        text.push_str(" -> ");
+    }
+    text.push_str(rev.id.as_str());
+    if parts.labels {
+        text.push_str(&format!(" ({})", labels(graph, node).join(", ")));
+    }
     if graph.all_children(node).is_empty() {
         text.push_str(" (head)");
     } else if graph.children(node).is_empty() {
         text.push_str(" (effective head)");
     }
-    if graph.is_branch_point(node) {
-        text.push_str(" (branchpoint)");
+    if parts.current {
+        text.push_str(" (current)");
     }
-    if graph.is_merge_point(node) {
-        text.push_str(" (mergepoint)");
+    if parts.tree {
+        if graph.is_branch_point(node) {
+            text.push_str(" (branchpoint)");
+        }
+        if graph.is_merge_point(node) {
+            text.push_str(" (mergepoint)");
+        }
+    }
+    if parts.message {
+        text.push_str(&format!(", {}", rev.message));
     }
     text
+}
+
+/// The ids of `nodes`.
+pub fn ids(graph: &RevisionGraph, nodes: &[Node]) -> Vec<String> {
+    nodes.iter().map(|&n| graph.id(n).to_owned()).collect()
+}
+
+/// The labels a revision carries: its member's, then its own.
+pub fn labels(graph: &RevisionGraph, node: Node) -> Vec<String> {
+    let rev = graph.revision(node);
+    let mut labels = vec![rev.origin.member.clone()];
+    labels.extend(rev.branch_labels.iter().cloned());
+    labels
+}
+
+/// A revision as JSON, for `--format json`.
+pub fn revision_json(graph: &RevisionGraph, node: Node) -> serde_json::Value {
+    let rev = graph.revision(node);
+    serde_json::json!({
+        "id": rev.id.as_str(),
+        "message": rev.message,
+        "member": rev.origin.member,
+        "path": rev.origin.path.display().to_string(),
+        "revises": ids(graph, graph.revises(node)),
+        "depends_on": ids(graph, graph.depends_on(node)),
+        "branch_labels": labels(graph, node),
+        "children": ids(graph, graph.all_children(node)),
+        "is_head": graph.all_children(node).is_empty(),
+        "is_branch_point": graph.is_branch_point(node),
+        "is_merge_point": graph.is_merge_point(node),
+        "create_date": rev.create_date,
+    })
+}
+
+/// Alembic's `get_all_current`: every applied revision that no applied revision revises,
+/// which adds the heads implied through `Depends On` to the rows.
+pub fn current_branch_heads(graph: &RevisionGraph, rows: &revise_runtime::NodeSet) -> Vec<Node> {
+    let applied = graph.ancestors_inclusive(rows.iter().copied());
+    applied
+        .iter()
+        .copied()
+        .filter(|&n| !graph.children(n).iter().any(|c| applied.contains(c)))
+        .collect()
+}
+
+impl Context {
+    /// The rows of the version table, or empty when the database does not exist yet.
+    pub fn current_rows(&self, graph: &RevisionGraph) -> Result<revise_runtime::NodeSet, CliError> {
+        let table = settings::version_table(&self.workspace)?;
+        let migrator = revise_runtime::Migrator::new(graph).with_version_table(table);
+        Ok(match self.connect_existing()? {
+            Some(mut conn) => migrator.current(&mut conn)?,
+            None => revise_runtime::NodeSet::new(),
+        })
+    }
 }

@@ -6,15 +6,51 @@ use revise_runtime::{RevisionGraph, RevisionId};
 use crate::cli::NewArgs;
 use crate::error::CliError;
 use crate::scaffold::{self, NewRevision};
+use crate::workspace::Member;
 
 use super::Context;
 
+/// What the new file says, before an id is chosen.
+pub struct RevisionRequest<'a> {
+    /// The message.
+    pub message: &'a str,
+    /// `--rev-id`, if given.
+    pub rev_id: Option<&'a str>,
+    /// The parents' ids.
+    pub revises: Vec<String>,
+    /// `Depends On` entries.
+    pub depends_on: &'a [String],
+    /// Extra branch labels.
+    pub branch_labels: &'a [String],
+}
+
 /// Writes the file and prints its path.
 pub fn run(context: &Context, args: &NewArgs) -> Result<(), CliError> {
-    let workspace = &context.workspace;
-    let member = workspace.select_member(&context.global.packages)?;
-    let graph = workspace.load_graph()?;
-    let id = match &args.rev_id {
+    let member = context.workspace.select_member(&context.global.packages)?;
+    let graph = context.workspace.load_graph()?;
+    let revises = parents(&graph, &member.label, args.head.as_deref())?;
+    write_revision(
+        context,
+        &graph,
+        member,
+        &RevisionRequest {
+            message: &args.message,
+            rev_id: args.rev_id.as_deref(),
+            revises,
+            depends_on: &args.depends_on,
+            branch_labels: &args.branch_labels,
+        },
+    )
+}
+
+/// Renders, checks against the graph, and writes a new revision file into `member`.
+pub fn write_revision(
+    context: &Context,
+    graph: &RevisionGraph,
+    member: &Member,
+    request: &RevisionRequest<'_>,
+) -> Result<(), CliError> {
+    let id = match request.rev_id {
         Some(id) => RevisionId::new(id)
             .map_err(|e| CliError::bad_input(format!("--rev-id: {e}")))?
             .to_string(),
@@ -26,26 +62,23 @@ pub fn run(context: &Context, args: &NewArgs) -> Result<(), CliError> {
             graph.revision(existing).origin.path.display()
         )));
     }
-    let revises = parents(&graph, &member.label, args.head.as_deref())?;
     let text = scaffold::render_revision(&NewRevision {
-        message: &args.message,
+        message: request.message,
         id: &id,
-        revises: &revises,
-        depends_on: &args.depends_on,
-        branch_labels: &args.branch_labels,
+        revises: &request.revises,
+        depends_on: request.depends_on,
+        branch_labels: request.branch_labels,
     });
-    let slug = scaffold::slug(&args.message);
+    let slug = scaffold::slug(request.message);
     let file_name = if slug.is_empty() {
         format!("{id}.sql")
     } else {
         format!("{id}_{slug}.sql")
     };
     let path = member.migrations_dir.join(&file_name);
-    let shown = path
-        .strip_prefix(&workspace.root)
-        .unwrap_or(&path)
-        .to_owned();
-    check_new_graph(&graph, &shown, &member.label, &text)?;
+    let root = &context.workspace.root;
+    let shown = path.strip_prefix(root).unwrap_or(&path).to_owned();
+    check_new_graph(graph, &shown, &member.label, &text)?;
     std::fs::create_dir_all(&member.migrations_dir)
         .and_then(|()| std::fs::write(&path, text))
         .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))?;
@@ -63,7 +96,7 @@ fn parents(
     head: Option<&str>,
 ) -> Result<Vec<String>, CliError> {
     if let Some(head) = head {
-        let node = revise_runtime::target::resolve_reference(graph, head)
+        let node = revise_runtime::target::resolve_single(graph, head)
             .map_err(|e| CliError::bad_input(format!("--head: {e}")))?;
         let rev = graph.revision(node);
         if rev.origin.member != label {
@@ -87,7 +120,9 @@ fn parents(
             "member `{label}` has several heads: {}",
             many.join(", ")
         ))
-        .with_hint("pass --head REV to choose one, or join them first with `cargo revise merge`")),
+        .with_hint(format!(
+            "pass --head REV to choose one, or join them first with `cargo revise merge -p {label} -m \"merge\" heads`"
+        ))),
     }
 }
 

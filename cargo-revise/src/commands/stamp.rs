@@ -1,0 +1,37 @@
+//! `cargo revise stamp REV...`: set the version table without running any revision.
+
+use revise_runtime::Migrator;
+
+use crate::cli::StampArgs;
+use crate::error::CliError;
+use crate::settings;
+
+use super::Context;
+
+/// Moves the rows and says from where to where.
+pub fn run(context: &Context, args: &StampArgs) -> Result<(), CliError> {
+    let graph = context.workspace.load_graph()?;
+    let table = settings::version_table(&context.workspace)?;
+    let setting = context.database()?;
+    let mut conn = revise_runtime::connect(&setting.url)?;
+    let migrator = Migrator::new(&graph).with_version_table(table.clone());
+    let targets: Vec<&str> = args.revisions.iter().map(String::as_str).collect();
+    let outcome = migrator.stamp(&mut conn, &targets, args.purge)?;
+    let show = |rows: &revise_runtime::NodeSet| {
+        let mut ids: Vec<&str> = rows.iter().map(|&n| graph.id(n)).collect();
+        ids.sort_unstable();
+        if ids.is_empty() {
+            "<base>".to_owned()
+        } else {
+            ids.join(", ")
+        }
+    };
+    context.printer.line(format!(
+        "Stamped `{}`: {} -> {}{}",
+        table.name(),
+        show(&outcome.rows_before),
+        show(&outcome.rows_after),
+        if args.purge { " (purged first)" } else { "" }
+    ));
+    Ok(())
+}
