@@ -158,6 +158,12 @@ pub struct StampArgs {
     /// Empty the version table first (also clears rows naming unknown revisions)
     #[arg(long)]
     pub purge: bool,
+    /// Print the SQL instead of running it (offline; REV may be FROM:TO)
+    #[arg(long)]
+    pub sql: bool,
+    /// The SQL dialect of --sql [default: from the database URL's scheme]
+    #[arg(long, value_enum, value_name = "DIALECT", requires = "sql")]
+    pub dialect: Option<SqlDialect>,
 }
 
 /// `init`.
@@ -194,6 +200,25 @@ pub struct RunArgs {
     /// Seconds to wait for another migration run before giving up
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub lock_timeout: u64,
+    /// Print the SQL script instead of running it (offline; TARGET may be FROM:TO)
+    #[arg(long)]
+    pub sql: bool,
+    /// The SQL dialect of --sql [default: from the database URL's scheme]
+    #[arg(long, value_enum, value_name = "DIALECT", requires = "sql")]
+    pub dialect: Option<SqlDialect>,
+}
+
+/// The dialects `--sql` can write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SqlDialect {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    #[value(alias = "postgres")]
+    Postgresql,
+    /// MySQL and MariaDB.
+    #[value(alias = "mariadb")]
+    Mysql,
 }
 
 /// `up`.

@@ -10,6 +10,7 @@
 pub mod backend;
 pub mod graph;
 pub mod migrator;
+pub mod offline;
 pub mod parse;
 pub mod plan;
 pub mod report;

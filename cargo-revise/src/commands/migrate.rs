@@ -10,6 +10,7 @@ use crate::error::CliError;
 use crate::output::progress::TerminalReport;
 use crate::settings;
 
+use super::offline::{self, Offline};
 use super::Context;
 
 /// `up [TARGET]`.
@@ -24,6 +25,9 @@ pub fn up(context: &Context, args: &UpArgs) -> Result<(), CliError> {
         }
         (None, _) => "heads".to_owned(),
     };
+    if args.run.sql {
+        return offline::run(context, Offline::Up, &target, args.run.dialect);
+    }
     migrate(context, &args.run, |migrator, conn, report| {
         migrator.upgrade(conn, &target, report)
     })
@@ -32,6 +36,9 @@ pub fn up(context: &Context, args: &UpArgs) -> Result<(), CliError> {
 /// `down [TARGET]`.
 pub fn down(context: &Context, args: &DownArgs) -> Result<(), CliError> {
     let target = args.target.clone().unwrap_or_else(|| "-1".to_owned());
+    if args.run.sql {
+        return offline::run(context, Offline::Down, &target, args.run.dialect);
+    }
     migrate(context, &args.run, |migrator, conn, report| {
         migrator.downgrade(conn, &target, report)
     })

@@ -8,6 +8,7 @@ mod init;
 mod merge;
 mod migrate;
 mod new;
+mod offline;
 mod show;
 mod stamp;
 

@@ -6,10 +6,19 @@ use crate::cli::StampArgs;
 use crate::error::CliError;
 use crate::settings;
 
+use super::offline::{self, Offline};
 use super::Context;
 
 /// Moves the rows and says from where to where.
 pub fn run(context: &Context, args: &StampArgs) -> Result<(), CliError> {
+    if args.sql {
+        let [target] = args.revisions.as_slice() else {
+            return Err(CliError::bad_input(
+                "stamp --sql takes one REV (or FROM:TO)",
+            ));
+        };
+        return offline::run(context, Offline::Stamp, target, args.dialect);
+    }
     let graph = context.workspace.load_graph()?;
     let table = settings::version_table(&context.workspace)?;
     let setting = context.database()?;
