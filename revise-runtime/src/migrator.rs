@@ -5,9 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::backend::{
-    DatabaseConnection, DbError, StepError, StepWork, VersionChange, VersionTable,
-};
+use crate::backend::{DbError, StepError, StepWork, VersionChange, VersionStore, VersionTable};
 use crate::graph::{Node, NodeSet, RevisionGraph};
 use crate::plan::{self, DowngradeGoal, Plan, PlanError, UpgradeGoal};
 use crate::report::{Reporter, RevisionSummary, RunEvent};
@@ -110,7 +108,7 @@ impl<'g> Migrator<'g> {
     }
 
     /// The rows of the version table as revisions (empty when it does not exist).
-    pub fn current(&self, conn: &mut DatabaseConnection) -> Result<NodeSet, MigrateError> {
+    pub fn current(&self, conn: &mut dyn VersionStore) -> Result<NodeSet, MigrateError> {
         let rows = conn.read_rows(&self.table)?.unwrap_or_default();
         self.nodes(&rows)
     }
@@ -132,7 +130,7 @@ impl<'g> Migrator<'g> {
     /// Applies every revision up to the heads: the start-up call.
     pub fn run(
         &self,
-        conn: &mut DatabaseConnection,
+        conn: &mut dyn VersionStore,
         reporter: &mut dyn Reporter,
     ) -> Result<Outcome, MigrateError> {
         self.upgrade(conn, "heads", reporter)
@@ -141,7 +139,7 @@ impl<'g> Migrator<'g> {
     /// Applies what `target` needs and the database lacks (`cargo revise up TARGET`).
     pub fn upgrade(
         &self,
-        conn: &mut DatabaseConnection,
+        conn: &mut dyn VersionStore,
         target: &str,
         reporter: &mut dyn Reporter,
     ) -> Result<Outcome, MigrateError> {
@@ -154,7 +152,7 @@ impl<'g> Migrator<'g> {
     /// Reverts applied revisions down to `target` (`cargo revise down TARGET`).
     pub fn downgrade(
         &self,
-        conn: &mut DatabaseConnection,
+        conn: &mut dyn VersionStore,
         target: &str,
         reporter: &mut dyn Reporter,
     ) -> Result<Outcome, MigrateError> {
@@ -170,7 +168,7 @@ impl<'g> Migrator<'g> {
     /// stamp`); `purge` empties the table first.
     pub fn stamp(
         &self,
-        conn: &mut DatabaseConnection,
+        conn: &mut dyn VersionStore,
         targets: &[&str],
         purge: bool,
     ) -> Result<Outcome, MigrateError> {
@@ -222,7 +220,7 @@ impl<'g> Migrator<'g> {
 
     fn execute(
         &self,
-        conn: &mut DatabaseConnection,
+        conn: &mut dyn VersionStore,
         reporter: &mut dyn Reporter,
         resolve: impl FnOnce(&RevisionGraph, &NodeSet) -> Result<Goal, PlanError>,
     ) -> Result<Outcome, MigrateError> {
@@ -315,7 +313,7 @@ impl<'g> Migrator<'g> {
 
     fn run_step(
         &self,
-        conn: &mut DatabaseConnection,
+        conn: &mut dyn VersionStore,
         node: Node,
         direction: Direction,
         changes: &[RowChange],
@@ -340,7 +338,7 @@ impl<'g> Migrator<'g> {
 
     fn failed(
         &self,
-        conn: &mut DatabaseConnection,
+        conn: &mut dyn VersionStore,
         node: Node,
         direction: Direction,
         failure: StepError,

@@ -2,8 +2,9 @@
 //!
 //! PostgreSQL takes a session advisory lock and MySQL a named `GET_LOCK`, each on a
 //! connection of its own so that nothing a revision does to its session can release it.
-//! SQLite takes `BEGIN IMMEDIATE` per step instead (see `sqlite.rs`). The guard releases the
-//! lock when dropped, so every way out of a run, errors included, lets the next run in.
+//! SQLite takes `BEGIN IMMEDIATE` per step instead (see `sqlite.rs`), and so do connections an
+//! application hands in (see `steps.rs`). The guard releases the lock when dropped, so every
+//! way out of a run, errors included, lets the next run in.
 
 use std::time::Duration;
 
@@ -21,6 +22,16 @@ enum Held {
     Postgres(diesel::PgConnection, String),
     #[cfg(feature = "mysql")]
     Mysql(diesel::MysqlConnection, String),
+}
+
+impl RunLock {
+    /// No run-long lock: the connection serializes runs step by step (SQLite's `BEGIN
+    /// IMMEDIATE`, or a step-scoped lock on a connection the application owns).
+    pub fn per_step() -> Self {
+        Self {
+            held: Held::Nothing,
+        }
+    }
 }
 
 impl Drop for RunLock {
@@ -47,6 +58,45 @@ impl Drop for RunLock {
     }
 }
 
+/// The advisory-lock class of the run lock (the first key of the two-key form).
+#[cfg(feature = "postgres")]
+const RUN_LOCK_CLASS: i32 = 1_919_252_837;
+
+/// The advisory-lock class of step locks, distinct so a run's own step lock never waits for
+/// its run lock.
+#[cfg(feature = "postgres")]
+pub(super) const STEP_LOCK_CLASS: i32 = 1_919_252_838;
+
+/// The two-key advisory lock for `table` (advisory locks are per database already).
+#[cfg(feature = "postgres")]
+pub(super) fn postgres_key(table: &VersionTable, class: i32) -> String {
+    format!(
+        "{class}, hashtext('{}.{}')",
+        table.schema().unwrap_or("-"),
+        table.name()
+    )
+}
+
+#[cfg(feature = "postgres")]
+pub(super) fn postgres_try_query(key: &str) -> String {
+    format!("SELECT CASE WHEN pg_try_advisory_lock({key}) THEN '1' ELSE '0' END AS version_num")
+}
+
+/// The SQL expression naming MySQL's lock: names are server-wide and at most 64 characters,
+/// so database and table are hashed.
+#[cfg(feature = "mysql")]
+pub(super) fn mysql_name(table: &VersionTable, purpose: &str) -> String {
+    format!(
+        "CONCAT('revise.{purpose}.', SHA1(CONCAT(DATABASE(), '.', '{}')))",
+        table.name()
+    )
+}
+
+#[cfg(feature = "mysql")]
+pub(super) fn mysql_try_query(name: &str) -> String {
+    format!("SELECT COALESCE(CAST(GET_LOCK({name}, 0) AS CHAR), 'e') AS version_num")
+}
+
 /// How often a waiting run asks again.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 const POLL: Duration = Duration::from_millis(100);
@@ -61,30 +111,15 @@ pub(super) fn acquire(
         #[cfg(feature = "postgres")]
         DatabaseUrl::Postgres { url: text } => {
             let mut conn = super::postgres::connect(text, url)?;
-            // Two-key form: a class for cargo revise, and the table (advisory locks are per
-            // database already).
-            let key = format!(
-                "1919252837, hashtext('{}.{}')",
-                table.schema().unwrap_or("-"),
-                table.name()
-            );
-            let query = format!(
-                "SELECT CASE WHEN pg_try_advisory_lock({key}) THEN '1' ELSE '0' END AS version_num"
-            );
-            poll(&mut conn, &query, timeout, on_wait)?;
+            let key = postgres_key(table, RUN_LOCK_CLASS);
+            poll(&mut conn, &postgres_try_query(&key), timeout, on_wait)?;
             Held::Postgres(conn, key)
         }
         #[cfg(feature = "mysql")]
         DatabaseUrl::Mysql { url: text } => {
             let mut conn = super::mysql::connect(text, url)?;
-            // Lock names are server-wide and at most 64 characters: hash database and table.
-            let name = format!(
-                "CONCAT('revise.', SHA1(CONCAT(DATABASE(), '.', '{}')))",
-                table.name()
-            );
-            let query =
-                format!("SELECT COALESCE(CAST(GET_LOCK({name}, 0) AS CHAR), 'e') AS version_num");
-            poll(&mut conn, &query, timeout, on_wait)?;
+            let name = mysql_name(table, "run");
+            poll(&mut conn, &mysql_try_query(&name), timeout, on_wait)?;
             Held::Mysql(conn, name)
         }
         _ => {
@@ -97,7 +132,7 @@ pub(super) fn acquire(
 
 /// Asks for the lock until it is granted or `timeout` passes, calling `on_wait` once.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-fn poll<C: super::steps::SqlConnection>(
+pub(super) fn poll<C: super::steps::SqlConnection>(
     conn: &mut C,
     query: &str,
     timeout: Duration,

@@ -255,26 +255,61 @@ pub fn connect_existing(url: &DatabaseUrl) -> Result<Option<DatabaseConnection>,
     connect(url).map(Some)
 }
 
-impl DatabaseConnection {
-    /// The dialect of this connection.
-    pub fn dialect(&self) -> Dialect {
-        self.url.dialect()
-    }
+/// What the migrator needs from a database. Implemented by the runtime's
+/// [`DatabaseConnection`] and by diesel's own connections, so an application can migrate on
+/// the connection it already has.
+pub trait VersionStore {
+    /// The SQL dialect.
+    fn dialect(&self) -> Dialect;
 
+    /// The rows of the version table, sorted; `None` when the table does not exist.
+    fn read_rows(&mut self, table: &VersionTable) -> Result<Option<Vec<String>>, DbError>;
+
+    /// Takes the run lock, calling `on_wait` once if another run holds it. Dropping the guard
+    /// releases it. Connections that cannot open a second connection lock per step instead.
+    fn lock(
+        &mut self,
+        table: &VersionTable,
+        timeout: Duration,
+        on_wait: &mut dyn FnMut(),
+    ) -> Result<RunLock, StepError>;
+
+    /// Runs one step: the section's SQL and the row changes, in one transaction when the
+    /// section is transactional, after checking that the rows are still the expected ones.
+    fn run_step(
+        &mut self,
+        table: &VersionTable,
+        work: StepWork<'_>,
+        lock_timeout: Duration,
+    ) -> Result<(), StepError>;
+}
+
+impl DatabaseConnection {
     /// The URL this connection was opened with.
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
     }
 
-    /// The rows of the version table, sorted; `None` when the table does not exist.
-    pub fn read_rows(&mut self, table: &VersionTable) -> Result<Option<Vec<String>>, DbError> {
+    /// Runs SQL outside any revision (test set-up, introspection).
+    pub fn batch_execute(&mut self, sql: &str) -> Result<(), DbError> {
+        with_inner!(&mut self.inner, conn => steps::SqlConnection::execute_batch(conn, sql)
+            .map_err(|e| DbError::new("running SQL", e)))
+    }
+}
+
+impl VersionStore for DatabaseConnection {
+    fn dialect(&self) -> Dialect {
+        self.url.dialect()
+    }
+
+    fn read_rows(&mut self, table: &VersionTable) -> Result<Option<Vec<String>>, DbError> {
         with_inner!(&mut self.inner, conn => steps::read_rows(conn, table))
     }
 
-    /// Takes the run lock (PostgreSQL advisory lock, MySQL `GET_LOCK`; SQLite locks per
-    /// step instead) on a connection of its own, calling `on_wait` once if another run holds
-    /// it. Dropping the returned guard releases it.
-    pub fn lock(
+    /// The run lock is taken on a connection of its own (PostgreSQL advisory lock, MySQL
+    /// `GET_LOCK`), so nothing a revision does to its session can release it. SQLite locks
+    /// per step instead.
+    fn lock(
         &mut self,
         table: &VersionTable,
         timeout: Duration,
@@ -283,9 +318,7 @@ impl DatabaseConnection {
         lock::acquire(&self.url, table, timeout, on_wait)
     }
 
-    /// Runs one step: the section's SQL and the row changes, in one transaction when the
-    /// section is transactional, after checking that the rows are still the expected ones.
-    pub fn run_step(
+    fn run_step(
         &mut self,
         table: &VersionTable,
         work: StepWork<'_>,
@@ -293,10 +326,45 @@ impl DatabaseConnection {
     ) -> Result<(), StepError> {
         with_inner!(&mut self.inner, conn => steps::run_step(conn, table, work, lock_timeout))
     }
-
-    /// Runs SQL outside any revision (test set-up, the stairway test's introspection).
-    pub fn batch_execute(&mut self, sql: &str) -> Result<(), DbError> {
-        with_inner!(&mut self.inner, conn => steps::SqlConnection::execute_batch(conn, sql)
-            .map_err(|e| DbError::new("running SQL", e)))
-    }
 }
+
+/// Implements [`VersionStore`] for one of diesel's connections, which has no URL to open a
+/// lock connection with: it locks per step inside the step's own transaction instead.
+macro_rules! diesel_version_store {
+    ($conn:ty) => {
+        impl VersionStore for $conn {
+            fn dialect(&self) -> Dialect {
+                <$conn as steps::SqlConnection>::DIALECT
+            }
+
+            fn read_rows(&mut self, table: &VersionTable) -> Result<Option<Vec<String>>, DbError> {
+                steps::read_rows(self, table)
+            }
+
+            fn lock(
+                &mut self,
+                _table: &VersionTable,
+                _timeout: Duration,
+                _on_wait: &mut dyn FnMut(),
+            ) -> Result<RunLock, StepError> {
+                Ok(RunLock::per_step())
+            }
+
+            fn run_step(
+                &mut self,
+                table: &VersionTable,
+                work: StepWork<'_>,
+                lock_timeout: Duration,
+            ) -> Result<(), StepError> {
+                steps::run_locked_step(self, table, work, lock_timeout)
+            }
+        }
+    };
+}
+
+#[cfg(feature = "sqlite")]
+diesel_version_store!(diesel::SqliteConnection);
+#[cfg(feature = "postgres")]
+diesel_version_store!(diesel::PgConnection);
+#[cfg(feature = "mysql")]
+diesel_version_store!(diesel::MysqlConnection);

@@ -9,8 +9,8 @@ use std::time::Duration;
 use diesel::prelude::*;
 use diesel::MysqlConnection;
 
-use super::steps::{sql_connection_basics, SqlConnection, TxError};
-use super::{DatabaseUrl, DbError, Dialect, VersionTable};
+use super::steps::{sql_connection_basics, SqlConnection, StepLock, TxError};
+use super::{DatabaseUrl, DbError, Dialect, StepError, VersionTable};
 
 pub(super) fn connect(text: &str, shown: &DatabaseUrl) -> Result<MysqlConnection, DbError> {
     MysqlConnection::establish(text).map_err(|e| DbError::new(format!("connecting to {shown}"), e))
@@ -27,6 +27,29 @@ impl SqlConnection for MysqlConnection {
         body: impl FnOnce(&mut Self) -> Result<T, TxError>,
     ) -> Result<T, TxError> {
         self.transaction(body)
+    }
+
+    fn lock_step(
+        &mut self,
+        table: &VersionTable,
+        timeout: Duration,
+    ) -> Result<StepLock, StepError> {
+        let name = super::lock::mysql_name(table, "step");
+        super::lock::poll(
+            self,
+            &super::lock::mysql_try_query(&name),
+            timeout,
+            &mut || {},
+        )?;
+        Ok(StepLock {
+            release_sql: Some(format!("DO RELEASE_LOCK({name})")),
+        })
+    }
+
+    fn unlock_step(&mut self, lock: StepLock) {
+        if let Some(sql) = lock.release_sql {
+            let _ = self.execute_batch(&sql);
+        }
     }
 
     fn table_exists_query(table: &VersionTable) -> (String, Vec<String>) {

@@ -8,8 +8,8 @@ use std::time::Duration;
 use diesel::prelude::*;
 use diesel::PgConnection;
 
-use super::steps::{sql_connection_basics, SqlConnection, TxError};
-use super::{DatabaseUrl, DbError, Dialect, VersionTable};
+use super::steps::{sql_connection_basics, SqlConnection, StepLock, TxError};
+use super::{DatabaseUrl, DbError, Dialect, StepError, VersionTable};
 
 /// Seconds libpq may spend reaching the server: a server that is down must fail fast.
 const CONNECT_TIMEOUT_SECS: u32 = 5;
@@ -36,6 +36,31 @@ impl SqlConnection for PgConnection {
         body: impl FnOnce(&mut Self) -> Result<T, TxError>,
     ) -> Result<T, TxError> {
         self.transaction(body)
+    }
+
+    /// A transaction-scoped advisory lock would end with the first transaction, so a
+    /// session lock is taken for the step and released after it.
+    fn lock_step(
+        &mut self,
+        table: &VersionTable,
+        timeout: Duration,
+    ) -> Result<StepLock, StepError> {
+        let key = super::lock::postgres_key(table, super::lock::STEP_LOCK_CLASS);
+        super::lock::poll(
+            self,
+            &super::lock::postgres_try_query(&key),
+            timeout,
+            &mut || {},
+        )?;
+        Ok(StepLock {
+            release_sql: Some(format!("SELECT pg_advisory_unlock({key})")),
+        })
+    }
+
+    fn unlock_step(&mut self, lock: StepLock) {
+        if let Some(sql) = lock.release_sql {
+            let _ = self.execute_batch(&sql);
+        }
     }
 
     fn table_exists_query(table: &VersionTable) -> (String, Vec<String>) {

@@ -60,6 +60,39 @@ pub(crate) trait SqlConnection: Sized {
 
     /// A query returning one row when the version table exists.
     fn table_exists_query(table: &VersionTable) -> (String, Vec<String>);
+
+    /// Serializes concurrent runs for one step when no run-long lock is held (a connection
+    /// the application owns): a lock scoped to the step. SQLite needs none (`BEGIN
+    /// IMMEDIATE` already is one).
+    fn lock_step(
+        &mut self,
+        _table: &VersionTable,
+        _timeout: Duration,
+    ) -> Result<StepLock, StepError> {
+        Ok(StepLock::default())
+    }
+
+    /// Releases what [`SqlConnection::lock_step`] took outside the transaction.
+    fn unlock_step(&mut self, _lock: StepLock) {}
+}
+
+/// What a step-scoped lock needs released after the step (MySQL's named lock).
+#[derive(Default)]
+pub(crate) struct StepLock {
+    pub(crate) release_sql: Option<String>,
+}
+
+/// [`run_step`] under a step-scoped lock, for connections without a run lock.
+pub(crate) fn run_locked_step<C: SqlConnection>(
+    conn: &mut C,
+    table: &VersionTable,
+    work: StepWork<'_>,
+    lock_timeout: Duration,
+) -> Result<(), StepError> {
+    let lock = conn.lock_step(table, lock_timeout)?;
+    let result = run_step(conn, table, work, lock_timeout);
+    conn.unlock_step(lock);
+    result
 }
 
 /// Implements the parameter plumbing of [`SqlConnection`] for a concrete diesel connection.
