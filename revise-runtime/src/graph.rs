@@ -660,7 +660,8 @@ pub(crate) mod tests {
         assert_eq!(ids(&g, g.heads()), ["u2", "b2"]);
         assert_eq!(ids(&g, g.real_heads()), ["b2"]);
         assert_eq!(ids(&g, g.bases()), ["u1", "b1"]);
-        assert_eq!(ids(&g, g.order().iter().copied()), ["u1", "u2", "b1", "b2"]);
+        // Ready revisions go oldest first; without dates, by id.
+        assert_eq!(ids(&g, g.order().iter().copied()), ["b1", "u1", "u2", "b2"]);
         assert_eq!(ids(&g, g.parents(3).iter().copied()), ["b1", "u2"]);
         assert_eq!(g.label_owner("users"), Some(0));
         assert_eq!(g.label_owner("billing"), Some(2));

@@ -78,6 +78,7 @@ pub(crate) trait SqlConnection: Sized {
 
 /// What a step-scoped lock needs released after the step (MySQL's named lock).
 #[derive(Default)]
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
 pub(crate) struct StepLock {
     pub(crate) release_sql: Option<String>,
 }
