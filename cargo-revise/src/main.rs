@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     let printer = Printer::new(&cli.global);
     let workspace = match Workspace::discover(cli.global.manifest_path.as_deref()) {
         Ok(workspace) => workspace,
-        Err(error) => return fail(&error, None),
+        Err(error) => return fail(&error.into(), None),
     };
     let root = workspace.root.clone();
     let context = commands::Context {

@@ -121,12 +121,17 @@ fn env_error(path: &Path, error: &dotenvy::Error) -> CliError {
         .with_hint("each line must be KEY=value; quote values that contain spaces or `#`")
 }
 
-/// The configured version table, checked.
+/// The configured version table (and PostgreSQL schema), checked.
 pub fn version_table(workspace: &Workspace) -> Result<VersionTable, CliError> {
-    VersionTable::new(&workspace.config.version_table).map_err(|e| {
+    let refuse = |e: revise_runtime::backend::InvalidTableName| {
         CliError::bad_input(format!(
-            "{}: [workspace.metadata.revise] {e}",
+            "{}: [workspace.metadata.revise] version table {e}",
             workspace.root.join("Cargo.toml").display()
         ))
-    })
+    };
+    let table = VersionTable::new(&workspace.config.version_table).map_err(refuse)?;
+    match &workspace.config.version_table_schema {
+        Some(schema) => table.in_schema(schema).map_err(refuse),
+        None => Ok(table),
+    }
 }

@@ -8,6 +8,9 @@
 //! reporting progress ([`report`]). The `cargo revise` command is a thin layer over it.
 
 pub mod backend;
+#[cfg(feature = "build")]
+pub mod build;
+pub mod embedded;
 pub mod graph;
 pub mod migrator;
 pub mod offline;
@@ -18,8 +21,11 @@ pub mod revision;
 pub mod source;
 pub mod target;
 pub mod version_rows;
+#[cfg(feature = "workspace")]
+pub mod workspace;
 
-pub use backend::{connect, DatabaseUrl, DbError, VersionTable};
+pub use backend::{connect, DatabaseConnection, DatabaseUrl, DbError, VersionStore, VersionTable};
+pub use embedded::{EmbeddedFile, EmbeddedRevisions};
 pub use graph::{Node, NodeSet, RevisionGraph};
 pub use migrator::{MigrateError, Migrator, Outcome};
 pub use report::{PlainReport, Reporter, RunEvent, SilentReport};

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use crate::backend::{DbError, StepError, StepWork, VersionChange, VersionStore, VersionTable};
 use crate::graph::{Node, NodeSet, RevisionGraph};
 use crate::plan::{self, DowngradeGoal, Plan, PlanError, UpgradeGoal};
-use crate::report::{Reporter, RevisionSummary, RunEvent};
+use crate::report::{PlainReport, Reporter, RevisionSummary, RunEvent};
+use crate::revision::Revision;
 use crate::target::Target;
 use crate::version_rows::{Direction, RowChange};
 
@@ -127,17 +128,53 @@ impl<'g> Migrator<'g> {
             .collect()
     }
 
-    /// Applies every revision up to the heads: the start-up call.
-    pub fn run(
+    /// Applies every revision up to the heads, printing the status report: the start-up
+    /// call.
+    pub fn run(&self, conn: &mut dyn VersionStore) -> Result<Outcome, MigrateError> {
+        self.upgrade_with(conn, "heads", &mut PlainReport::stdout())
+    }
+
+    /// [`Migrator::run`] with your own reporter (for example one that logs).
+    pub fn run_with(
         &self,
         conn: &mut dyn VersionStore,
         reporter: &mut dyn Reporter,
     ) -> Result<Outcome, MigrateError> {
-        self.upgrade(conn, "heads", reporter)
+        self.upgrade_with(conn, "heads", reporter)
+    }
+
+    /// Applies what `target` needs and the database lacks, printing the status report.
+    pub fn upgrade(
+        &self,
+        conn: &mut dyn VersionStore,
+        target: &str,
+    ) -> Result<Outcome, MigrateError> {
+        self.upgrade_with(conn, target, &mut PlainReport::stdout())
+    }
+
+    /// Reverts applied revisions down to `target`, printing the status report.
+    pub fn downgrade(
+        &self,
+        conn: &mut dyn VersionStore,
+        target: &str,
+    ) -> Result<Outcome, MigrateError> {
+        self.downgrade_with(conn, target, &mut PlainReport::stdout())
+    }
+
+    /// The revisions `run` would apply, in order.
+    pub fn pending(&self, conn: &mut dyn VersionStore) -> Result<Vec<&'g Revision>, MigrateError> {
+        let rows = self.current(conn)?;
+        let goal = plan::upgrade_goal(self.graph, &rows, &Target::Heads, "heads")?;
+        let plan = plan::plan_upgrade(self.graph, &rows, &goal);
+        Ok(plan
+            .steps
+            .iter()
+            .map(|s| self.graph.revision(s.node))
+            .collect())
     }
 
     /// Applies what `target` needs and the database lacks (`cargo revise up TARGET`).
-    pub fn upgrade(
+    pub fn upgrade_with(
         &self,
         conn: &mut dyn VersionStore,
         target: &str,
@@ -150,7 +187,7 @@ impl<'g> Migrator<'g> {
     }
 
     /// Reverts applied revisions down to `target` (`cargo revise down TARGET`).
-    pub fn downgrade(
+    pub fn downgrade_with(
         &self,
         conn: &mut dyn VersionStore,
         target: &str,

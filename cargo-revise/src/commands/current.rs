@@ -9,7 +9,7 @@ use super::{current_branch_heads, revision_line, Context, LineParts};
 
 /// Prints the current revisions.
 pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
-    let graph = context.workspace.load_graph()?;
+    let graph = context.workspace.load_graph().map_err(CliError::from)?;
     let setting = context.database()?;
     let rows = context.current_rows(&graph)?;
     let shown = current_branch_heads(&graph, &rows);

@@ -12,7 +12,7 @@ use super::{current_branch_heads, ids, labels, revision_json, revision_line, Con
 
 /// Prints the revisions in range, heads first.
 pub fn run(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
-    let graph = context.workspace.load_graph()?;
+    let graph = context.workspace.load_graph().map_err(CliError::from)?;
     let needs_db = args.indicate_current
         || args
             .rev_range

@@ -10,7 +10,7 @@ use super::Context;
 /// Creates what is missing and says what it did.
 pub fn run(context: &Context, args: &InitArgs) -> Result<(), CliError> {
     let workspace = &context.workspace;
-    let member = workspace.select_member(&context.global.packages)?;
+    let member = crate::workspace::select_member(workspace, &context.global.packages)?;
     let shown = |path: &std::path::Path| {
         path.strip_prefix(&workspace.root)
             .unwrap_or(path)

@@ -9,11 +9,12 @@ use super::{new, Context};
 
 /// Writes the merge revision into the member the heads belong to.
 pub fn run(context: &Context, args: &MergeArgs) -> Result<(), CliError> {
-    let graph = context.workspace.load_graph()?;
+    let graph = context.workspace.load_graph().map_err(CliError::from)?;
     let mut parents: Vec<Node> = Vec::new();
     for written in &args.revisions {
         if written == "heads" {
-            let member = context.workspace.select_member(&context.global.packages)?;
+            let member =
+                crate::workspace::select_member(&context.workspace, &context.global.packages)?;
             parents.extend(
                 graph
                     .heads()

@@ -18,9 +18,8 @@ pub fn up(context: &Context, args: &UpArgs) -> Result<(), CliError> {
     let target = match (&args.target, context.global.packages.as_slice()) {
         (Some(target), _) => target.clone(),
         (None, [package]) => {
-            let member = context
-                .workspace
-                .select_member(std::slice::from_ref(package))?;
+            let member =
+                crate::workspace::select_member(&context.workspace, std::slice::from_ref(package))?;
             format!("{}@head", member.label)
         }
         (None, _) => "heads".to_owned(),
@@ -29,7 +28,7 @@ pub fn up(context: &Context, args: &UpArgs) -> Result<(), CliError> {
         return offline::run(context, Offline::Up, &target, args.run.dialect);
     }
     migrate(context, &args.run, |migrator, conn, report| {
-        migrator.upgrade(conn, &target, report)
+        migrator.upgrade_with(conn, &target, report)
     })
 }
 
@@ -40,7 +39,7 @@ pub fn down(context: &Context, args: &DownArgs) -> Result<(), CliError> {
         return offline::run(context, Offline::Down, &target, args.run.dialect);
     }
     migrate(context, &args.run, |migrator, conn, report| {
-        migrator.downgrade(conn, &target, report)
+        migrator.downgrade_with(conn, &target, report)
     })
 }
 
@@ -53,7 +52,7 @@ fn migrate(
         &mut TerminalReport,
     ) -> Result<revise_runtime::Outcome, revise_runtime::MigrateError>,
 ) -> Result<(), CliError> {
-    let graph = context.workspace.load_graph()?;
+    let graph = context.workspace.load_graph().map_err(CliError::from)?;
     let table = settings::version_table(&context.workspace)?;
     let setting = context.database()?;
     if context.printer.verbose > 0 {

@@ -31,7 +31,7 @@ pub fn run(
     target: &str,
     dialect: Option<SqlDialect>,
 ) -> Result<(), CliError> {
-    let graph = context.workspace.load_graph()?;
+    let graph = context.workspace.load_graph().map_err(CliError::from)?;
     let table = settings::version_table(&context.workspace)?;
     let dialect = match dialect {
         Some(SqlDialect::Sqlite) => Dialect::Sqlite,

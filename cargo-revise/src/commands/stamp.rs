@@ -19,7 +19,7 @@ pub fn run(context: &Context, args: &StampArgs) -> Result<(), CliError> {
         };
         return offline::run(context, Offline::Stamp, target, args.dialect);
     }
-    let graph = context.workspace.load_graph()?;
+    let graph = context.workspace.load_graph().map_err(CliError::from)?;
     let table = settings::version_table(&context.workspace)?;
     let setting = context.database()?;
     let mut conn = revise_runtime::connect(&setting.url)?;

@@ -216,8 +216,41 @@ macro_rules! with_inner {
     };
 }
 
+/// Something that names a database: a [`DatabaseUrl`], or URL text (a relative SQLite path
+/// is then relative to the working directory).
+pub trait ToDatabaseUrl {
+    /// The parsed URL.
+    fn to_database_url(&self) -> Result<DatabaseUrl, DbError>;
+}
+
+impl ToDatabaseUrl for DatabaseUrl {
+    fn to_database_url(&self) -> Result<DatabaseUrl, DbError> {
+        Ok(self.clone())
+    }
+}
+
+impl ToDatabaseUrl for str {
+    fn to_database_url(&self) -> Result<DatabaseUrl, DbError> {
+        let cwd = std::env::current_dir()
+            .map_err(|e| DbError::new("reading the working directory", e))?;
+        DatabaseUrl::parse(self, &cwd).map_err(|e| DbError::new("reading the database URL", e))
+    }
+}
+
+impl ToDatabaseUrl for String {
+    fn to_database_url(&self) -> Result<DatabaseUrl, DbError> {
+        self.as_str().to_database_url()
+    }
+}
+
 /// Opens a connection, creating a SQLite file that does not exist yet.
-pub fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbError> {
+///
+/// ```no_run
+/// let mut conn = revise_runtime::connect("sqlite://app.db")?;
+/// # Ok::<(), revise_runtime::DbError>(())
+/// ```
+pub fn connect(url: &(impl ToDatabaseUrl + ?Sized)) -> Result<DatabaseConnection, DbError> {
+    let url = &url.to_database_url()?;
     let inner = match url {
         #[cfg(feature = "sqlite")]
         DatabaseUrl::Sqlite { path } => Inner::Sqlite(sqlite::connect(path)?),

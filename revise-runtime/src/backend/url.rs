@@ -60,6 +60,17 @@ pub enum UrlError {
         /// The URL, password hidden.
         url: String,
     },
+    /// Neither the environment nor a `.env` file names a database.
+    #[error("DATABASE_URL is not set, and no .env file in {0} or its parents sets it")]
+    NotConfigured(String),
+    /// A `.env` file could not be read.
+    #[error("{}: {message}", path.display())]
+    EnvFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// `sqlite://` with no path.
     #[error("database URL `{0}` names no SQLite file; write `sqlite://app.db` (relative) or `sqlite:///srv/app.db` (absolute)")]
     EmptySqlitePath(String),
@@ -114,6 +125,38 @@ impl DatabaseUrl {
                 base.join(path)
             },
         })
+    }
+
+    /// `DATABASE_URL` as an application finds it at start-up, the way `cargo revise` does:
+    /// the environment variable (a relative SQLite path is relative to the working
+    /// directory), else the nearest `.env` file in the working directory or its parents (a
+    /// relative path is relative to that file's folder, so the application and the CLI reach
+    /// the same SQLite file).
+    pub fn from_env() -> Result<Self, UrlError> {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        if let Some(text) = std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+        {
+            return Self::parse(&text, &cwd);
+        }
+        for dir in cwd.ancestors() {
+            let path = dir.join(".env");
+            if !path.is_file() {
+                continue;
+            }
+            let env_error = |e: dotenvy::Error| UrlError::EnvFile {
+                path: path.clone(),
+                message: e.to_string(),
+            };
+            for entry in dotenvy::from_path_iter(&path).map_err(env_error)? {
+                let (key, value) = entry.map_err(env_error)?;
+                if key == "DATABASE_URL" && !value.trim().is_empty() {
+                    return Self::parse(&value, dir);
+                }
+            }
+        }
+        Err(UrlError::NotConfigured(cwd.display().to_string()))
     }
 
     /// The dialect this URL selects.
