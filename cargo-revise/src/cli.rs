@@ -106,6 +106,26 @@ pub enum Command {
     Stamp(StampArgs),
     /// Validate every revision file and the graph; with a database, exit 1 if it is not up to date
     Check(ReadArgs),
+    /// Turn another tool's migrations into revision files
+    Import(ImportArgs),
+}
+
+/// `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Where the migrations come from.
+    #[command(subcommand)]
+    pub source: ImportSource,
+}
+
+/// The tools `import` reads.
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// A diesel migrations folder (`VERSION_NAME/up.sql`, `down.sql`, `metadata.toml`): one revision per migration, chained in version order into the member given with -p
+    Diesel {
+        /// The folder [default: diesel's own search for `migrations/` from the current directory]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// `heads`.

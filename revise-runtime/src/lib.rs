@@ -10,6 +10,7 @@
 pub mod backend;
 #[cfg(feature = "build")]
 pub mod build;
+pub mod diesel_interop;
 pub mod embedded;
 pub mod graph;
 pub mod migrator;

@@ -4,6 +4,7 @@ mod check;
 mod current;
 mod heads;
 mod history;
+mod import;
 mod init;
 mod merge;
 mod migrate;
@@ -60,6 +61,7 @@ pub fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Merge(args) => merge::run(context, &args),
         Command::Stamp(args) => stamp::run(context, &args),
         Command::Check(args) => check::run(context, &args),
+        Command::Import(args) => import::run(context, &args),
     }
 }
 
