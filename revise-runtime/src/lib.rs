@@ -6,6 +6,46 @@
 //! targets ([`target`]), plans steps ([`plan`]) with Alembic's version-row rules
 //! ([`version_rows`]), and applies them on a database ([`backend`], [`migrator`]) while
 //! reporting progress ([`report`]). The `cargo revise` command is a thin layer over it.
+//!
+//! # Migrating at start-up
+//!
+//! An application embeds its workspace's revisions with `build.rs` (feature `build`):
+//!
+//! ```ignore
+//! // build.rs
+//! fn main() {
+//!     revise_runtime::build::embed_workspace().expect("valid revision files");
+//! }
+//!
+//! // main.rs
+//! revise_runtime::include_revisions!(); // static REVISIONS
+//! let mut conn = revise_runtime::connect(&revise_runtime::DatabaseUrl::from_env()?)?;
+//! revise_runtime::Migrator::new(&REVISIONS).run(&mut conn)?; // prints the status report
+//! ```
+//!
+//! The same, runnable, with a revision given as text and an in-memory SQLite database:
+//!
+//! ```
+//! use revise_runtime::embedded::{parse_files, EmbeddedFile};
+//! use revise_runtime::{Migrator, SilentReport};
+//!
+//! let files = [EmbeddedFile {
+//!     member: "app",
+//!     path: "app/migrations/0001_create_notes.sql",
+//!     text: "-- Create notes\n-- Revision ID: 0001\n-- Revises:\n\n\
+//!            -- revise:up\nCREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n\n\
+//!            -- revise:down\nDROP TABLE notes;\n",
+//! }];
+//! let graph = parse_files(&files)?;
+//! let mut conn = revise_runtime::connect("sqlite::memory:")?;
+//! let migrator = Migrator::new(&graph);
+//!
+//! let outcome = migrator.run_with(&mut conn, &mut SilentReport)?;
+//! assert_eq!(outcome.steps.len(), 1);
+//! assert!(migrator.pending(&mut conn)?.is_empty());
+//! assert_eq!(migrator.current(&mut conn)?.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod backend;
 #[cfg(feature = "build")]
