@@ -110,7 +110,7 @@ pub fn parse_revision(path: &Path, member: &str, bytes: &[u8]) -> Result<Revisio
             .line(index + 1, line)
             .map_err(|kind| error(index + 1, kind))?;
     }
-    let line_count = text.split('\n').count();
+    let line_count = text.lines().count().max(1);
     parser
         .finish(path, member)
         .map_err(|(line, kind)| error(line.unwrap_or(line_count), kind))

@@ -1,0 +1,143 @@
+//! A revision whose SQL fails: the run stops there, the database stays exactly at the
+//! revision before it (SQLite has transactional DDL, SPEC section 6), the error names the
+//! revision and its file, and a fixed file lets the next run carry on.
+
+use revise_tests::{tables_after, Captured, Rev, Workspace};
+
+/// Creates its table and then fails, to show that the table goes with the rollback.
+fn broken_u3() -> Rev {
+    Rev::table("u3")
+        .revises("u2")
+        .up("CREATE TABLE u3 (id INTEGER PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);")
+}
+
+fn workspace_with_broken_third_revision() -> (Workspace, String) {
+    let ws = Workspace::new(&["users"]);
+    ws.chain("users", &["u1", "u2"]);
+    let path = ws.revision("users", &broken_u3());
+    ws.revision("users", &Rev::table("u4").revises("u3"));
+    (ws, path)
+}
+
+#[test]
+fn a_failing_revision_stops_the_run_at_the_one_before() {
+    let (ws, path) = workspace_with_broken_third_revision();
+
+    let out = ws.run(["up"]).code(1);
+
+    let stderr = out.stderr_text();
+    assert!(stderr.contains("u3"), "{stderr}");
+    assert!(stderr.contains(&path), "{stderr}");
+    assert!(
+        stderr.contains("no_such_table"),
+        "the database's reason: {stderr}"
+    );
+    let stdout = out.stdout_text();
+    assert!(
+        stdout.contains(&format!(
+            "Migration u3 failed ({path}); it was rolled back\n"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Database remains at version: u2\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("completed successfully"), "{stdout}");
+    assert_eq!(ws.db().version_rows(), ["u2"]);
+    assert_eq!(
+        ws.db().tables(),
+        tables_after(&["u1", "u2"]),
+        "u3's CREATE TABLE was rolled back, and u4 never ran"
+    );
+}
+
+#[test]
+fn after_fixing_the_file_the_next_run_continues_from_there() {
+    let (ws, path) = workspace_with_broken_third_revision();
+    ws.run(["up"]).code(1);
+
+    ws.raw(
+        "users",
+        path.rsplit('/').next().expect("a file name"),
+        broken_u3()
+            .up("CREATE TABLE u3 (id INTEGER PRIMARY KEY);")
+            .text(),
+    );
+    let out = ws.run(["up"]).success();
+
+    assert!(
+        out.stdout_text().contains(
+            "Current database version: u2\nRunning 2 pending migration(s)...\n   - u3 - Create u3\n   - u4 - Create u4\n"
+        ),
+        "{}",
+        out.stdout_text()
+    );
+    assert_eq!(ws.db().version_rows(), ["u4"]);
+    assert_eq!(ws.db().tables(), tables_after(&["u1", "u2", "u3", "u4"]));
+}
+
+#[test]
+fn a_failing_first_revision_leaves_no_applied_revision() {
+    let ws = Workspace::new(&["users"]);
+    ws.revision(
+        "users",
+        &Rev::new("u1", "CREATE TABLE u1 (id INTEGER);\nTHIS IS NOT SQL;"),
+    );
+
+    let out = ws.run(["up"]).code(1);
+
+    assert!(
+        out.stdout_text()
+            .contains("Database remains at version: base (no migrations applied)"),
+        "{}",
+        out.stdout_text()
+    );
+    assert_eq!(ws.db().version_rows(), Vec::<String>::new());
+    assert!(!ws.db().tables().contains(&"u1".to_owned()));
+}
+
+#[test]
+fn a_failing_down_section_keeps_the_revision_applied() {
+    let ws = Workspace::new(&["users"]);
+    ws.chain("users", &["u1"]);
+    ws.revision(
+        "users",
+        &Rev::table("u2")
+            .revises("u1")
+            .down("DROP TABLE u2;\nDROP TABLE no_such_table;"),
+    );
+    ws.run(["up"]).success();
+
+    let out = ws.run(["down"]).code(1);
+
+    assert!(out.stderr_text().contains("u2"), "{}", out.stderr_text());
+    assert_eq!(ws.db().version_rows(), ["u2"]);
+    assert_eq!(
+        ws.db().tables(),
+        tables_after(&["u1", "u2"]),
+        "the DROP TABLE u2 was rolled back"
+    );
+}
+
+/// SPEC section 6: a version table naming a revision that no file declares fails with
+/// Alembic's message and suggests `stamp`.
+#[test]
+fn a_row_no_file_declares_is_reported() {
+    let ws = Workspace::new(&["users"]);
+    ws.chain("users", &["u1"]);
+    ws.db().execute(
+        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
+         INSERT INTO alembic_version VALUES ('gone');",
+    );
+
+    let out = ws.run(["up"]).failure();
+
+    let stderr = out.stderr_text();
+    assert!(
+        stderr.contains("Can't locate revision identified by 'gone'"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("stamp"), "{stderr}");
+    assert_eq!(ws.db().version_rows(), ["gone"]);
+}
