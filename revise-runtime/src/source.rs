@@ -93,28 +93,63 @@ pub fn revision_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
         path: path.to_owned(),
         message: e.to_string(),
     };
-    let mut files = Vec::new();
+    let mut files: Vec<(std::ffi::OsString, PathBuf)> = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
         let entry = entry.map_err(|e| io(dir, e))?;
         let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if !is_revision_file_name(name) {
+        let Some(text) = name.to_str() else { continue };
+        if !is_revision_file_name(text) {
             continue;
         }
-        let path = entry.path();
-        if path.is_dir() {
-            continue;
+        // The entry's type comes with the directory listing; only a symlink needs a stat.
+        let is_dir = match entry.file_type() {
+            Ok(kind) if kind.is_symlink() => entry.path().is_dir(),
+            Ok(kind) => kind.is_dir(),
+            Err(_) => false,
+        };
+        if !is_dir {
+            let path = entry.path();
+            files.push((name, path));
         }
-        files.push(path);
     }
-    files.sort();
-    Ok(files)
+    // Byte order of the names: cheaper than comparing paths component by component.
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(files.into_iter().map(|(_, path)| path).collect())
+}
+
+/// Reads a whole file into `buffer` with plain reads: `std::fs::read` asks the file's size
+/// first, one more system call per revision, which is measurable at 10,000 files. A read
+/// that does not fill the chunk is the end of a regular file, which saves the final empty
+/// read for every small revision.
+fn read_into(path: &Path, buffer: &mut Vec<u8>) -> std::io::Result<()> {
+    use std::io::Read;
+    const CHUNK: usize = 64 * 1024;
+    buffer.clear();
+    let mut file = std::fs::File::open(path)?;
+    loop {
+        let start = buffer.len();
+        buffer.resize(start + CHUNK, 0);
+        match file.read(&mut buffer[start..]) {
+            Ok(n) => {
+                buffer.truncate(start + n);
+                if n < CHUNK {
+                    return Ok(());
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buffer.truncate(start),
+            Err(e) => {
+                buffer.truncate(start);
+                return Err(e);
+            }
+        }
+    }
 }
 
 /// Reads and parses every revision file of `members`, showing paths relative to `root`.
 pub fn read_members(members: &[MemberFolder], root: &Path) -> Result<Vec<Revision>, LoadErrors> {
     let mut revisions = Vec::new();
     let mut errors = Vec::new();
+    let mut buffer = Vec::with_capacity(16 * 1024);
     for member in members {
         let files = match revision_files(&member.dir) {
             Ok(files) => files,
@@ -125,8 +160,8 @@ pub fn read_members(members: &[MemberFolder], root: &Path) -> Result<Vec<Revisio
         };
         for file in files {
             let shown = file.strip_prefix(root).unwrap_or(&file).to_owned();
-            match std::fs::read(&file) {
-                Ok(bytes) => match parse_revision(&shown, &member.label, &bytes) {
+            match read_into(&file, &mut buffer) {
+                Ok(()) => match parse_revision(&shown, &member.label, &buffer) {
                     Ok(rev) => revisions.push(rev),
                     Err(e) => errors.push(e.into()),
                 },

@@ -194,7 +194,9 @@ pub fn redact(url: &str) -> String {
             let params: Vec<String> = query
                 .split('&')
                 .map(|param| match param.split_once('=') {
-                    Some((key, _)) if key.to_ascii_lowercase().contains("password") => format!("{key}=***"),
+                    Some((key, _)) if key.to_ascii_lowercase().contains("password") => {
+                        format!("{key}=***")
+                    }
                     _ => param.to_owned(),
                 })
                 .collect();
