@@ -108,6 +108,16 @@ pub enum Command {
     Check(ReadArgs),
     /// Turn another tool's migrations into revision files
     Import(ImportArgs),
+    /// The stairway test: on a scratch database, apply each revision, revert it, re-apply it, and check that each down restores the schema
+    Test(StairwayArgs),
+}
+
+/// `test`.
+#[derive(Debug, Args)]
+pub struct StairwayArgs {
+    /// Seconds to wait for locks on the scratch database
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lock_timeout: u64,
 }
 
 /// `import`.

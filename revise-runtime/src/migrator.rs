@@ -248,6 +248,54 @@ impl<'g> Migrator<'g> {
         })
     }
 
+    /// Applies or reverts exactly one revision, with its row changes (the stairway test's
+    /// step). Up needs the revision's parents applied and itself not; down needs it applied
+    /// with nothing applied on top of it.
+    pub fn step_one(
+        &self,
+        conn: &mut dyn VersionStore,
+        node: Node,
+        direction: Direction,
+    ) -> Result<(), MigrateError> {
+        let rows = self.current(conn)?;
+        let applied = self.graph.ancestors_inclusive(rows.iter().copied());
+        let id = self.graph.id(node);
+        let refuse =
+            |why: &str| MigrateError::Plan(PlanError::NotApplicable(format!("{id}: {why}")));
+        match direction {
+            Direction::Up if applied.contains(&node) => return Err(refuse("already applied")),
+            Direction::Up if !self.graph.parents(node).iter().all(|p| applied.contains(p)) => {
+                return Err(refuse("its parents are not all applied"))
+            }
+            Direction::Down if !applied.contains(&node) => return Err(refuse("not applied")),
+            Direction::Down
+                if self
+                    .graph
+                    .all_children(node)
+                    .iter()
+                    .any(|c| applied.contains(c)) =>
+            {
+                return Err(refuse("revisions built on it are applied"))
+            }
+            Direction::Down if self.graph.revision(node).down.is_none() => {
+                return Err(refuse("it has no `-- revise:down` section"))
+            }
+            _ => {}
+        }
+        let changes = crate::version_rows::transition(self.graph, &rows, node, direction);
+        match self.run_step(conn, node, direction, &changes, &rows, true) {
+            Ok(()) => Ok(()),
+            Err(StepError::LockTimeout(t)) => Err(MigrateError::LockTimeout(t)),
+            Err(failure) => Err(self.failed(
+                conn,
+                node,
+                direction,
+                failure,
+                &mut crate::report::SilentReport,
+            )),
+        }
+    }
+
     fn plan(&self, goal: &Goal, rows: &NodeSet) -> Result<Plan, PlanError> {
         match goal {
             Goal::Up(goal) => Ok(plan::plan_upgrade(self.graph, rows, goal)),

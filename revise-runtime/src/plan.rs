@@ -25,6 +25,9 @@ pub enum PlanError {
     /// The downgrade target is not below the current rows.
     #[error("Destination {0} is not a valid downgrade target from current head(s)")]
     NotADowngradeTarget(String),
+    /// A single step that cannot run in the database's state.
+    #[error("cannot run revision {0}")]
+    NotApplicable(String),
     /// A revision on the way down has no `-- revise:down` section.
     #[error("revision {id} ({path}) has no `-- revise:down` section, so it cannot be reverted; nothing was changed")]
     Irreversible {

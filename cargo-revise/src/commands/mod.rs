@@ -11,6 +11,7 @@ mod migrate;
 mod new;
 mod offline;
 mod show;
+mod stairway;
 mod stamp;
 
 use revise_runtime::backend::{connect_existing, DatabaseConnection};
@@ -62,6 +63,7 @@ pub fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Stamp(args) => stamp::run(context, &args),
         Command::Check(args) => check::run(context, &args),
         Command::Import(args) => import::run(context, &args),
+        Command::Test(args) => stairway::run(context, &args),
     }
 }
 

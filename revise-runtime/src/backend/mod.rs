@@ -7,6 +7,7 @@
 //! it expects to find.
 
 mod lock;
+pub mod scratch;
 pub mod statements;
 mod steps;
 pub mod url;
@@ -321,6 +322,12 @@ impl DatabaseConnection {
     /// The URL this connection was opened with.
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
+    }
+
+    /// The schema as sorted text lines (tables, columns, indexes), without the version
+    /// table: what the stairway test compares before and after a revision's down.
+    pub fn schema(&mut self, table: &VersionTable) -> Result<Vec<String>, DbError> {
+        with_inner!(&mut self.inner, conn => steps::schema(conn, table))
     }
 
     /// Runs SQL outside any revision (test set-up, introspection).

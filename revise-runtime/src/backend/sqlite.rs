@@ -60,6 +60,14 @@ impl SqlConnection for SqliteConnection {
         }
     }
 
+    /// Columns are compared as a set (a down that re-adds a column puts it last, which is
+    /// the same schema for every purpose but `SELECT *`).
+    const SCHEMA_QUERIES: &'static [&'static str] = &[
+        "SELECT 'table ' || name AS version_num FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        "SELECT 'column ' || m.name || '.' || p.name || ' ' || p.type || ' notnull=' || p.\"notnull\" || ' default=' || COALESCE(p.dflt_value, '') || ' pk=' || p.pk AS version_num FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+        "SELECT type || ' ' || name || ' on ' || tbl_name || ': ' || COALESCE(sql, '') AS version_num FROM sqlite_master WHERE type IN ('index', 'view', 'trigger') AND name NOT LIKE 'sqlite_%'",
+    ];
+
     fn table_exists_query(table: &VersionTable) -> (String, Vec<String>) {
         (
             "SELECT name AS version_num FROM sqlite_master WHERE type = 'table' AND name = ?"

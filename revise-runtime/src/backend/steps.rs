@@ -61,6 +61,10 @@ pub(crate) trait SqlConnection: Sized {
     /// A query returning one row when the version table exists.
     fn table_exists_query(table: &VersionTable) -> (String, Vec<String>);
 
+    /// Queries describing the schema, one text line per table, column and index (the
+    /// stairway test compares them).
+    const SCHEMA_QUERIES: &'static [&'static str];
+
     /// Serializes concurrent runs for one step when no run-long lock is held (a connection
     /// the application owns): a lock scoped to the step. SQLite needs none (`BEGIN
     /// IMMEDIATE` already is one).
@@ -169,6 +173,28 @@ pub(crate) fn read_rows<C: SqlConnection>(
         .map_err(|e| DbError::new(context(), e))?;
     rows.sort_unstable();
     Ok(Some(rows))
+}
+
+/// The schema as sorted text lines, without the version table.
+pub(crate) fn schema<C: SqlConnection>(
+    conn: &mut C,
+    table: &VersionTable,
+) -> Result<Vec<String>, DbError> {
+    let mut lines = Vec::new();
+    for query in C::SCHEMA_QUERIES {
+        lines.extend(
+            conn.load_strings(query, &[])
+                .map_err(|e| DbError::new("reading the schema", e))?,
+        );
+    }
+    let name = table.name();
+    lines.retain(|line| {
+        !line
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .any(|word| word == name)
+    });
+    lines.sort();
+    Ok(lines)
 }
 
 /// Runs one step; see the module documentation.
