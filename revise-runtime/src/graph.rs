@@ -38,6 +38,16 @@ pub enum GraphErrorKind {
         /// The other file.
         other: PathBuf,
     },
+    /// Two ids that differ only in letter case: MySQL's version column compares them equal.
+    #[error("revision id `{id}` differs only in letter case from `{other_id}` ({}); MySQL compares them equal, so choose distinct ids", other.display())]
+    CaseCollision {
+        /// This id.
+        id: String,
+        /// The other id.
+        other_id: String,
+        /// The other file.
+        other: PathBuf,
+    },
     /// `Revises` names an id that no file declares.
     #[error("`Revises` names `{0}`, but no revision file declares that id")]
     UnknownParent(String),
@@ -329,7 +339,24 @@ fn graph_error(rev: &Revision, line: usize, kind: GraphErrorKind) -> GraphError 
 
 fn index_ids(revisions: &[Revision], errors: &mut Vec<GraphError>) -> HashMap<String, Node> {
     let mut by_id: HashMap<String, Node> = HashMap::with_capacity(revisions.len());
+    let mut by_folded: HashMap<String, Node> = HashMap::with_capacity(revisions.len());
     for (node, rev) in revisions.iter().enumerate() {
+        if let Some(&other) = by_folded.get(&rev.id.as_str().to_ascii_lowercase()) {
+            if revisions[other].id != rev.id {
+                errors.push(graph_error(
+                    rev,
+                    rev.lines.id,
+                    GraphErrorKind::CaseCollision {
+                        id: rev.id.to_string(),
+                        other_id: revisions[other].id.to_string(),
+                        other: revisions[other].origin.path.clone(),
+                    },
+                ));
+                continue;
+            }
+        } else {
+            by_folded.insert(rev.id.as_str().to_ascii_lowercase(), node);
+        }
         if let Some(&first) = by_id.get(rev.id.as_str()) {
             errors.push(graph_error(
                 rev,

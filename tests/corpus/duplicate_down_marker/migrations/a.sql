@@ -1,0 +1,5 @@
+-- m
+-- Revision ID: a
+-- revise:up
+-- revise:down
+-- revise:down

@@ -1,0 +1,5 @@
+-- m
+-- Revision ID: a
+-- Revises:
+-- revises: 
+-- revise:up

@@ -1,0 +1,4 @@
+-- m
+-- Revision ID: a
+-- this line is prose
+-- revise:up

@@ -1,0 +1,3 @@
+-- m
+-- Revision ID: a'; DROP TABLE users; --
+-- revise:up

@@ -1,0 +1,3 @@
+-- m
+-- Revision ID: a b
+-- revise:up

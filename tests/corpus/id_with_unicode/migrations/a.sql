@@ -1,0 +1,3 @@
+-- m
+-- Revision ID: ré
+-- revise:up

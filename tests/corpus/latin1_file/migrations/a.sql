@@ -1,0 +1,4 @@
+-- Créer la table
+-- Revision ID: a
+-- revise:up
+SELECT 'é';

@@ -1,0 +1,4 @@
+-- message
+-- Revises:
+-- revise:up
+SELECT 1;

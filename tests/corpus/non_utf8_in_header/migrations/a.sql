@@ -1,0 +1,3 @@
+-- café
+-- Revision ID: a
+-- revise:up

@@ -1,0 +1,4 @@
+-- m
+-- Revision ID: a
+-- revise:down
+SELECT 1;

@@ -1,0 +1,4 @@
+-- m
+-- Revision ID: b
+-- Revises: a'
+-- revise:up

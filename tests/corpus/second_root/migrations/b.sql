@@ -1,0 +1,9 @@
+-- Revision b
+-- Revision ID: b
+-- Revises: 
+
+-- revise:up
+CREATE TABLE t_b (id INTEGER);
+
+-- revise:down
+DROP TABLE t_b;

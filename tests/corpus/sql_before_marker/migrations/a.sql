@@ -1,0 +1,4 @@
+-- m
+-- Revision ID: a
+DROP TABLE users;
+-- revise:up

@@ -1,0 +1,3 @@
+-- m
+-- Revision ID: a
+-- revise:sideways
