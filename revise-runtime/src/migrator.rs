@@ -224,7 +224,7 @@ impl<'g> Migrator<'g> {
         } else {
             self.nodes(&raw_rows)?
         };
-        let (changes, rows_after) = plan::plan_stamp(self.graph, &rows_before, &destinations);
+        let (changes, rows_after) = plan::plan_stamp(self.graph, &rows_before, &destinations)?;
         let mut version_changes: Vec<VersionChange> = Vec::new();
         if purge {
             version_changes.extend(raw_rows.iter().cloned().map(VersionChange::Delete));

@@ -25,6 +25,11 @@ pub enum PlanError {
     /// The downgrade target is not below the current rows.
     #[error("Destination {0} is not a valid downgrade target from current head(s)")]
     NotADowngradeTarget(String),
+    /// Stamp destinations that Alembic's rules cannot apply one after the other.
+    #[error(
+        "cannot stamp these revisions together: {0}; stamp them one at a time, or use --purge"
+    )]
+    StampConflict(String),
     /// A single step that cannot run in the database's state.
     #[error("cannot run revision {0}")]
     NotApplicable(String),
@@ -73,8 +78,10 @@ pub struct UpgradeGoal {
 pub struct DowngradeGoal {
     /// The revision to go down to; `None` is the base.
     target: Option<Node>,
-    /// The label's declaring revision for `LABEL@base`.
-    label_owner: Option<Node>,
+    /// Alembic's branch label of the downgrade: a label (`LABEL@...`), or the revision a
+    /// `-N` walk started from when it reached the base. Only consulted when the downgrade
+    /// has several roots, as in Alembic, so an unknown label is an error only then.
+    branch: Option<String>,
     /// The text the user wrote, for messages.
     written: String,
 }
@@ -95,6 +102,7 @@ pub fn upgrade_goal(
         other => upgrade_nodes(graph, rows, other, None, written)?,
     };
     check_overlap(graph, &targets)?;
+    check_overlap(graph, &rows.iter().copied().collect::<Vec<_>>())?;
     Ok(UpgradeGoal { targets })
 }
 
@@ -130,7 +138,9 @@ fn upgrade_nodes(
     Ok(node.into_iter().collect())
 }
 
-/// The single current row of a branch, for `+N` / `-N`.
+/// The revision a relative step of a branch starts from (Alembic's `_parse_upgrade_target`
+/// / `_parse_downgrade_target`): the branch's row, or, when no row is in the branch's
+/// lineage, the branch's revision that is applied only because a row depends on it.
 fn single_row(
     graph: &RevisionGraph,
     rows: &NodeSet,
@@ -140,7 +150,25 @@ fn single_row(
     written: &str,
 ) -> Result<Option<Node>, PlanError> {
     let rows: Vec<Node> = rows.iter().copied().collect();
-    let mine = target::in_lineage(graph, &rows, owner);
+    let mut mine = target::in_lineage(graph, &rows, owner);
+    if mine.is_empty() && owner.is_some() {
+        mine = if sign == '+' {
+            // Alembic backtracks to the tips of the applied revisions in the branch.
+            let applied: Vec<Node> = graph
+                .ancestors_inclusive(rows.iter().copied())
+                .into_iter()
+                .collect();
+            let active = target::in_lineage(graph, &applied, owner);
+            let below: NodeSet = active
+                .iter()
+                .flat_map(|&n| graph.parents(n).iter().copied())
+                .collect();
+            active.into_iter().filter(|n| !below.contains(n)).collect()
+        } else {
+            let current = applied_branch_heads(graph, &rows);
+            target::in_lineage(graph, &current, owner)
+        };
+    }
     match mine.as_slice() {
         [] => Ok(None),
         [one] => Ok(Some(*one)),
@@ -160,6 +188,16 @@ fn single_row(
     })
 }
 
+/// Alembic's `_get_all_current`: the applied revisions that no applied revision revises.
+pub fn applied_branch_heads(graph: &RevisionGraph, rows: &[Node]) -> Vec<Node> {
+    let applied = graph.ancestors_inclusive(rows.iter().copied());
+    applied
+        .iter()
+        .copied()
+        .filter(|&n| !graph.children(n).iter().any(|c| applied.contains(c)))
+        .collect()
+}
+
 fn check_lineage(
     graph: &RevisionGraph,
     node: Node,
@@ -176,18 +214,20 @@ fn check_lineage(
     }
 }
 
-fn check_overlap(graph: &RevisionGraph, targets: &[Node]) -> Result<(), PlanError> {
-    for &t in targets {
-        let above: Vec<&str> = targets
+/// Alembic's `check=True` ancestry walk: no requested revision (target or current row) may
+/// be an ancestor of another.
+fn check_overlap(graph: &RevisionGraph, requested: &[Node]) -> Result<(), PlanError> {
+    for &t in requested {
+        let below: Vec<&str> = requested
             .iter()
             .copied()
-            .filter(|&o| o != t && graph.ancestors_inclusive([o]).contains(&t))
+            .filter(|&o| o != t && graph.ancestors_inclusive([t]).contains(&o))
             .map(|o| graph.id(o))
             .collect();
-        if !above.is_empty() {
+        if !below.is_empty() {
             return Err(PlanError::Overlap {
                 target: graph.id(t).to_owned(),
-                others: above.join(", "),
+                others: below.join(", "),
             });
         }
     }
@@ -214,41 +254,45 @@ pub fn downgrade_goal(
     target: &Target,
     written: &str,
 ) -> Result<DowngradeGoal, PlanError> {
-    let (owner, inner) = match target {
-        Target::Labeled { label, inner } => (Some(target::label_owner(graph, label)?), &**inner),
+    let (label, inner) = match target {
+        Target::Labeled { label, inner } => (Some(label.as_str()), &**inner),
         other => (None, other),
     };
+    let wrong = || {
+        PlanError::from(TargetError::WrongDirection {
+            target: written.to_owned(),
+            direction: "downgrade",
+        })
+    };
+    let mut branch = label.map(str::to_owned);
     let node = match inner {
         Target::Base => None,
-        Target::Heads => {
-            return Err(TargetError::WrongDirection {
-                target: written.to_owned(),
-                direction: "downgrade",
-            }
-            .into())
+        Target::Heads => return Err(wrong()),
+        Target::Head => {
+            let owner = label.map(|l| target::label_owner(graph, l)).transpose()?;
+            target::single_head(graph, owner, written)?
         }
-        Target::Head => target::single_head(graph, owner, written)?,
         Target::Relative(steps) if *steps < 0 => {
+            let owner = label.map(|l| target::label_owner(graph, l)).transpose()?;
             let start = single_row(graph, rows, owner, "downgrade", '-', written)?;
-            target::walk(graph, start, *steps, owner, written)?
-        }
-        Target::Relative(_) => {
-            return Err(TargetError::WrongDirection {
-                target: written.to_owned(),
-                direction: "downgrade",
+            let reached = target::walk(graph, start, *steps, owner, written)?;
+            if reached.is_none() && branch.is_none() {
+                // Walking to the base, Alembic takes the revision it walked from as the branch.
+                branch = start.map(|s| graph.id(s).to_owned());
             }
-            .into())
+            reached
         }
+        Target::Relative(_) => return Err(wrong()),
+        // Alembic resolves `LABEL@ID` by the id alone when going down.
         Target::Revision { reference, .. } => {
             let (node, offset) = target::resolve_with_offset(graph, reference)?;
-            check_lineage(graph, node, owner, written)?;
-            target::walk(graph, Some(node), offset, owner, written)?
+            target::walk(graph, Some(node), offset, None, written)?
         }
         Target::Labeled { .. } => return Err(TargetError::Malformed(written.to_owned()).into()),
     };
     Ok(DowngradeGoal {
         target: node,
-        label_owner: if node.is_none() { owner } else { None },
+        branch,
         written: written.to_owned(),
     })
 }
@@ -259,19 +303,20 @@ pub fn plan_downgrade(
     rows: &NodeSet,
     goal: &DowngradeGoal,
 ) -> Result<Plan, PlanError> {
-    let roots: Vec<Node> = match goal.target {
-        None => {
-            let bases = graph.bases();
-            match goal.label_owner {
-                Some(owner) => {
-                    let lineage = graph.revises_ancestors_inclusive([owner]);
-                    bases.into_iter().filter(|b| lineage.contains(b)).collect()
-                }
-                None => bases,
-            }
-        }
+    let mut roots: Vec<Node> = match goal.target {
+        None => graph.bases(),
         Some(target) => graph.children(target).to_vec(),
     };
+    // Alembic (`_collect_downgrade_revisions`): with a branch and several roots, keep the
+    // roots below the branch's revision; none left is an error.
+    if let (Some(branch), true) = (&goal.branch, roots.len() > 1) {
+        let anchor = target::resolve_reference(graph, branch)?;
+        let lineage = graph.revises_ancestors_inclusive([anchor]);
+        roots.retain(|r| lineage.contains(r));
+        if roots.is_empty() {
+            return Err(PlanError::NotADowngradeTarget(goal.written.clone()));
+        }
+    }
     let applied = graph.ancestors_inclusive(rows.iter().copied());
     let drop = graph.descendants_inclusive(roots);
     let mut dropped: Vec<Node> = graph
@@ -505,12 +550,17 @@ pub fn stamp_destinations(
 
 /// Plans `stamp` (Alembic: `ScriptDirectory._stamp_revs` and `StampStep`): row changes only,
 /// one group per destination, nothing to run.
+///
+/// Where Alembic's bookkeeping would touch a row that is not there (it then fails with a
+/// `KeyError` after committing part of the stamp), the whole stamp is refused before
+/// anything changes.
 pub fn plan_stamp(
     graph: &RevisionGraph,
     rows: &NodeSet,
     destinations: &[StampDestination],
-) -> (Vec<RowChange>, NodeSet) {
-    // The rows that share lineage (dependencies included) with any destination.
+) -> Result<(Vec<RowChange>, NodeSet), PlanError> {
+    // The rows that share lineage (dependencies included) with any destination, computed
+    // once, as Alembic does; every step then moves all of them.
     let lineage_of = |node: Node| {
         graph
             .ancestors_inclusive([node])
@@ -523,16 +573,10 @@ pub fn plan_stamp(
         let candidates: Vec<Node> = match destination {
             StampDestination::Base { label_owner: None } => rows.iter().copied().collect(),
             StampDestination::Base {
-                label_owner: Some(owner),
-            } => {
-                let lineage = lineage_of(*owner);
-                rows.iter()
-                    .copied()
-                    .filter(|r| lineage.contains(r))
-                    .collect()
+                label_owner: Some(anchor),
             }
-            StampDestination::Revision(node) => {
-                let lineage = lineage_of(*node);
+            | StampDestination::Revision(anchor) => {
+                let lineage = lineage_of(*anchor);
                 rows.iter()
                     .copied()
                     .filter(|r| lineage.contains(r))
@@ -547,10 +591,33 @@ pub fn plan_stamp(
     }
     let mut current = rows.clone();
     let mut changes = Vec::new();
+    let mut conflict: Option<String> = None;
     let mut step =
         |from: &[Node], to: &[Node], is_upgrade: bool, branch_move: bool, current: &mut NodeSet| {
             let step_changes =
                 version_rows::stamp_transition(current, from, to, is_upgrade, branch_move);
+            if conflict.is_none() && !version_rows::touches_only_rows(current, &step_changes) {
+                let ids = |nodes: &[Node]| {
+                    nodes
+                        .iter()
+                        .map(|&n| graph.id(n))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                conflict = Some(format!(
+                    "moving {} to {} would change rows an earlier destination already moved",
+                    if from.is_empty() {
+                        "<base>".to_owned()
+                    } else {
+                        ids(from)
+                    },
+                    if to.is_empty() {
+                        "<base>".to_owned()
+                    } else {
+                        ids(to)
+                    },
+                ));
+            }
             version_rows::apply_changes(current, &step_changes);
             changes.extend(step_changes);
         };
@@ -565,25 +632,26 @@ pub fn plan_stamp(
             StampDestination::Revision(dest) => {
                 let descendants = graph.descendants_inclusive([dest]);
                 let ancestors = graph.ancestors_inclusive([dest]);
-                let below: Vec<Node> = filtered
-                    .iter()
-                    .copied()
-                    .filter(|h| ancestors.contains(h))
-                    .collect();
-                let above: Vec<Node> = filtered
-                    .iter()
-                    .copied()
-                    .filter(|h| descendants.contains(h))
-                    .collect();
-                if !above.is_empty() {
-                    step(&above, &[dest], false, false, &mut current);
-                } else if !below.is_empty() {
-                    step(&below, &[dest], true, false, &mut current);
+                let above = filtered.iter().any(|h| descendants.contains(h));
+                if above && filtered.iter().any(|h| h != &dest && ancestors.contains(h)) {
+                    // Rows on both sides of the destination: Alembic asserts here.
+                    return Err(PlanError::StampConflict(format!(
+                        "the version table holds revisions both above and below {}",
+                        graph.id(dest)
+                    )));
+                }
+                if above {
+                    step(&filtered, &[dest], false, false, &mut current);
+                } else if filtered.iter().any(|h| ancestors.contains(h)) {
+                    step(&filtered, &[dest], true, false, &mut current);
                 } else {
                     step(&[], &[dest], true, true, &mut current);
                 }
             }
         }
     }
-    (changes, current)
+    match conflict {
+        Some(reason) => Err(PlanError::StampConflict(reason)),
+        None => Ok((changes, current)),
+    }
 }

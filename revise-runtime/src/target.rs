@@ -193,22 +193,25 @@ fn split_offset(text: &str) -> Option<(&str, i64)> {
 /// Resolves an id, a label or a unique prefix of either to a revision.
 ///
 /// An exact id wins, then an exact label (naming the revision that declares it, as in
-/// Alembic), then a prefix that matches exactly one id or label.
+/// Alembic), then a prefix of exactly one id or label. As in Alembic's
+/// `_revision_for_ident`, only ids and labels longer than three characters take part in
+/// prefix matching, so a short id is never reached by accident.
 pub fn resolve_reference(graph: &RevisionGraph, text: &str) -> Result<Node, TargetError> {
     if let Some(node) = graph.node(text).or_else(|| graph.label_owner(text)) {
         return Ok(node);
     }
+    let long_enough = |name: &str| name.chars().count() > 3 && name.starts_with(text);
     let mut candidates: Vec<(String, Node)> = graph
         .revisions()
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.id.as_str().starts_with(text))
+        .filter(|(_, r)| long_enough(r.id.as_str()))
         .map(|(n, r)| (r.id.to_string(), n))
         .collect();
     candidates.extend(
         graph
             .labels()
-            .filter(|(l, _)| l.starts_with(text))
+            .filter(|(l, _)| long_enough(l))
             .map(|(l, n)| (format!("{l}@ ({})", graph.id(n)), n)),
     );
     let distinct: NodeSet = candidates.iter().map(|(_, n)| *n).collect();
@@ -375,9 +378,9 @@ mod tests {
 
     fn graph() -> RevisionGraph {
         RevisionGraph::build(vec![
-            rev("users", "aa1", &[], &[]),
-            rev("users", "aa2", &["aa1"], &[]),
-            rev("billing", "bb1", &[], &[]),
+            rev("users", "aa1x", &[], &[]),
+            rev("users", "aa2x", &["aa1x"], &[]),
+            rev("billing", "bb1x", &[], &[]),
         ])
         .expect("valid")
     }
@@ -385,17 +388,24 @@ mod tests {
     #[test]
     fn references_resolve_by_id_label_and_unique_prefix() {
         let g = graph();
-        assert_eq!(resolve_reference(&g, "aa2"), Ok(1));
+        assert_eq!(resolve_reference(&g, "aa2x"), Ok(1));
         assert_eq!(resolve_reference(&g, "billing"), Ok(2));
         assert_eq!(resolve_reference(&g, "bb"), Ok(2));
         assert!(
-            matches!(resolve_reference(&g, "aa"), Err(TargetError::Ambiguous { candidates, .. }) if candidates == ["aa1", "aa2"])
+            matches!(resolve_reference(&g, "aa"), Err(TargetError::Ambiguous { candidates, .. }) if candidates == ["aa1x", "aa2x"])
         );
         assert!(matches!(
             resolve_reference(&g, "zz"),
             Err(TargetError::Unknown(..))
         ));
-        assert_eq!(resolve_with_offset(&g, "aa1+1"), Ok((0, 1)));
+        assert_eq!(resolve_with_offset(&g, "aa1x+1"), Ok((0, 1)));
+        // Like Alembic, ids of three characters or fewer are only reached in full.
+        let short = RevisionGraph::build(vec![rev("m", "abc", &[], &[])]).expect("valid");
+        assert!(matches!(
+            resolve_reference(&short, "ab"),
+            Err(TargetError::Unknown(..))
+        ));
+        assert_eq!(resolve_reference(&short, "abc"), Ok(0));
     }
 
     #[test]

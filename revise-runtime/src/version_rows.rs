@@ -66,7 +66,7 @@ pub fn transition(
         Direction::Down => downgrade_changes(graph, rows, node, parents),
         Direction::Up => upgrade_changes(graph, rows, node, parents),
     };
-    if touches_only_rows(rows, &changes) {
+    if !changes.is_empty() && touches_only_rows(rows, &changes) {
         changes
     } else {
         maximal_fallback(graph, rows, node, direction)
@@ -188,10 +188,7 @@ fn single_or_row(parents: &[Node], rows: &NodeSet) -> Option<Node> {
 
 /// Whether every delete and update touches an existing row and no insert duplicates one:
 /// the guards Alembic asserts (`_insert_version`, the rowcount checks).
-fn touches_only_rows(rows: &NodeSet, changes: &[RowChange]) -> bool {
-    if changes.is_empty() {
-        return false;
-    }
+pub fn touches_only_rows(rows: &NodeSet, changes: &[RowChange]) -> bool {
     let mut rows = rows.clone();
     for change in changes {
         let ok = match *change {

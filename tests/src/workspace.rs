@@ -2,14 +2,17 @@
 
 use std::ffi::OsStr;
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
 
 use assert_cmd::assert::Assert;
 use assert_cmd::Command;
 use tempfile::TempDir;
 
 use crate::binary::cargo_revise;
-use crate::db::TestDb;
+use crate::db::{Backend, TestDb};
 
 /// How a run tells `cargo revise` where the database is (SPEC section 4's three sources).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,9 +38,16 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// A workspace with these members (each with an empty `migrations/`), a SQLite database
-    /// `test.db` that does not exist yet, passed to runs with `--database-url`.
+    /// A workspace with these members (each with an empty `migrations/`) and a fresh
+    /// database of the backend `REVISE_TEST_BACKEND` names (SQLite when unset: a `test.db`
+    /// that does not exist yet), passed to runs with `--database-url`.
     pub fn new(members: &[&str]) -> Self {
+        Self::with_backend(members, Backend::from_env())
+    }
+
+    /// [`Workspace::new`] on a backend chosen by the test: for tests about one backend
+    /// (a SQLite file's path), or that go through every backend themselves.
+    pub fn with_backend(members: &[&str], backend: Backend) -> Self {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let quoted: Vec<String> = members.iter().map(|m| format!("\"{m}\"")).collect();
         write(
@@ -58,7 +68,7 @@ impl Workspace {
             write(&root.join("src/lib.rs"), "");
             fs::create_dir_all(root.join("migrations")).expect("create migrations/");
         }
-        let db = TestDb::sqlite(dir.path().join("test.db"));
+        let db = TestDb::new(backend, dir.path());
         Self {
             dir,
             db,
@@ -100,6 +110,11 @@ impl Workspace {
     /// The database runs use.
     pub fn db(&self) -> &TestDb {
         &self.db
+    }
+
+    /// The database's backend.
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
     }
 
     /// Writes a revision file into `member`'s migrations folder and returns its path
@@ -186,6 +201,95 @@ impl Workspace {
         command.args(args).assert()
     }
 
+    /// Starts `cargo-revise ARGS` like [`Workspace::run`] does, without waiting: for runs
+    /// that overlap or get killed. Both output streams are piped
+    /// (`Child::wait_with_output` collects them).
+    pub fn spawn<I, S>(&self, args: I) -> Child
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = std::process::Command::new(cargo_revise());
+        command
+            .current_dir(self.root())
+            .env_remove("DATABASE_URL")
+            .env_remove("CLICOLOR_FORCE")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        match self.via {
+            UrlVia::Flag => {
+                command.arg("--database-url").arg(self.db.url());
+            }
+            UrlVia::Environment => {
+                command.env("DATABASE_URL", self.db.url());
+            }
+            UrlVia::EnvFile => {}
+        }
+        command
+            .args(args)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", cargo_revise().display()))
+    }
+
+    /// Waits until `child` (started with [`Workspace::spawn`]) is inside a slow revision
+    /// whose statement contains `marker`, after `applied` (the version table's rows then).
+    /// Panics with the child's output if it ends first, or after 30 seconds.
+    ///
+    /// On a server, the version table shows `applied` and another session of this database
+    /// runs the marked statement. SQLite cannot list statements, and reading while a run
+    /// commits can make that commit fail (see the ignored test in `concurrency.rs`), so
+    /// there the signal is the rollback journal of an open write transaction, present for
+    /// longer than a quick revision takes; only then are the rows read.
+    pub fn wait_until_inside(&self, child: &mut Child, applied: &[&str], marker: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut journal_since: Option<Instant> = None;
+        loop {
+            if let Some(status) = child.try_wait().expect("the child can be polled") {
+                let mut stdout = String::new();
+                let mut stderr = String::new();
+                if let Some(mut out) = child.stdout.take() {
+                    let _ = out.read_to_string(&mut stdout);
+                }
+                if let Some(mut err) = child.stderr.take() {
+                    let _ = err.read_to_string(&mut stderr);
+                }
+                panic!(
+                    "the run ended ({status}) before reaching the slow revision:\n{stdout}\n{stderr}"
+                );
+            }
+            let inside = match &self.db {
+                TestDb::Sqlite { path } => {
+                    let mut journal = path.clone().into_os_string();
+                    journal.push("-journal");
+                    if Path::new(&journal).exists() {
+                        let since = *journal_since.get_or_insert_with(Instant::now);
+                        since.elapsed() >= Duration::from_millis(500)
+                    } else {
+                        journal_since = None;
+                        false
+                    }
+                }
+                _ => self.db.version_rows() == applied && self.db.running(marker) == Some(true),
+            };
+            if inside {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the run did not reach the slow revision within 30 s; rows {:?}",
+                self.db.version_rows()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(
+            self.db.version_rows(),
+            applied,
+            "the slow revision should come right after these"
+        );
+    }
+
     /// `text` with this workspace's temporary path replaced by `[ROOT]`, for snapshots.
     pub fn redact(&self, text: &str) -> String {
         let mut text = text.to_owned();
@@ -206,6 +310,7 @@ pub struct Rev {
     revises: Vec<String>,
     depends_on: Vec<String>,
     up: String,
+    up_transaction: bool,
     down: Option<String>,
 }
 
@@ -219,6 +324,7 @@ impl Rev {
             revises: Vec::new(),
             depends_on: Vec::new(),
             up: up.to_owned(),
+            up_transaction: true,
             down: None,
         }
     }
@@ -255,6 +361,13 @@ impl Rev {
         self
     }
 
+    /// Marks the up section `transaction=false` (SPEC section 3): its statements run one by
+    /// one, outside a transaction.
+    pub fn up_without_transaction(mut self) -> Self {
+        self.up_transaction = false;
+        self
+    }
+
     /// Sets the down section's SQL.
     pub fn down(mut self, sql: &str) -> Self {
         self.down = Some(sql.to_owned());
@@ -283,7 +396,12 @@ impl Rev {
         if !self.depends_on.is_empty() {
             text.push_str(&format!("-- Depends On: {}\n", self.depends_on.join(", ")));
         }
-        text.push_str(&format!("\n-- revise:up\n{}\n", self.up));
+        let options = if self.up_transaction {
+            ""
+        } else {
+            " transaction=false"
+        };
+        text.push_str(&format!("\n-- revise:up{options}\n{}\n", self.up));
         if let Some(down) = &self.down {
             text.push_str(&format!("\n-- revise:down\n{down}\n"));
         }

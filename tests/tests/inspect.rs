@@ -78,7 +78,7 @@ fn history_reads_no_database() {
     // No URL anywhere: history needs only the files.
     ws.command().arg("history").assert().success();
 
-    assert!(!ws.db().exists());
+    assert!(ws.db().pristine());
 }
 
 #[test]
@@ -89,8 +89,9 @@ fn current_on_a_fresh_database_prints_nothing_and_creates_nothing() {
 
     assert_eq!(out.stdout_text(), "");
     assert!(
-        !ws.db().exists(),
-        "a read-only command created the database"
+        ws.db().pristine(),
+        "a read-only command created the database or a table: {:?}",
+        ws.db().tables()
     );
 }
 

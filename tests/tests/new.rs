@@ -1,7 +1,7 @@
 //! `cargo revise new` and `init`: where files land, what they are called, and which revision
 //! they chain onto (SPEC sections 3 and 5).
 
-use revise_tests::{Captured, Workspace};
+use revise_tests::{Backend, Captured, Workspace};
 
 /// The value of a `-- Key: value` header line (empty when the value is).
 fn header(text: &str, key: &str) -> String {
@@ -85,15 +85,38 @@ fn rev_id_names_the_revision_and_the_file() {
     assert_eq!(header(&text, "Revision ID"), "users_001");
 }
 
-#[test]
-fn generated_revisions_apply() {
-    let ws = Workspace::new(&["users"]);
+/// Two revisions as `new` writes them (empty sections) apply, and revert.
+fn assert_generated_revisions_apply(ws: &Workspace) {
     ws.run(["new", "-m", "one", "--rev-id", "r1"]).success();
     ws.run(["new", "-m", "two", "--rev-id", "r2"]).success();
 
     ws.run(["up"]).success();
 
     assert_eq!(ws.db().version_rows(), ["r2"]);
+
+    ws.run(["down", "base"]).success();
+
+    assert_eq!(ws.db().version_rows(), Vec::<String>::new());
+}
+
+#[test]
+fn generated_revisions_apply() {
+    let ws = Workspace::new(&["users"]);
+    if ws.backend() == Backend::Postgres {
+        eprintln!(
+            "SKIPPED on PostgreSQL: a known bug, see `generated_revisions_apply_on_postgres` \
+             (ignored until it is fixed)"
+        );
+        return;
+    }
+    assert_generated_revisions_apply(&ws);
+}
+
+/// An empty (or comment-only) section, as `new` generates, is a no-op in Alembic and on
+/// SQLite and MariaDB here; PostgreSQL refuses the empty query text.
+#[test]
+fn generated_revisions_apply_on_postgres() {
+    assert_generated_revisions_apply(&Workspace::with_backend(&["users"], Backend::Postgres));
 }
 
 #[test]
@@ -176,7 +199,8 @@ fn a_taken_or_invalid_rev_id_is_refused() {
 
 #[test]
 fn init_creates_the_migrations_folder_and_an_env_file() {
-    let ws = Workspace::new(&["users"]);
+    // About the SQLite default that `init` writes; no database is used.
+    let ws = Workspace::with_backend(&["users"], Backend::Sqlite);
     std::fs::remove_dir(ws.root().join("users/migrations")).expect("remove migrations/");
 
     let out = ws.run(["init"]).success();

@@ -72,7 +72,7 @@ pub fn run(
         }
         Offline::Stamp => {
             let destinations = plan::stamp_destinations(&graph, &parsed, to).map_err(usage)?;
-            let (changes, _) = plan::plan_stamp(&graph, &rows, &destinations);
+            let (changes, _) = plan::plan_stamp(&graph, &rows, &destinations).map_err(usage)?;
             offline::render_stamp(&graph, &changes, dialect, &table, create_table)
         }
     };

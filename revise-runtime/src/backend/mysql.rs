@@ -24,6 +24,7 @@ impl SqlConnection for MysqlConnection {
     fn in_transaction<T>(
         &mut self,
         _wait: Option<Duration>,
+        _patience: Duration,
         body: impl FnOnce(&mut Self) -> Result<T, TxError>,
     ) -> Result<T, TxError> {
         self.transaction(body)

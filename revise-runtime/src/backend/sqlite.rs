@@ -42,13 +42,18 @@ impl SqlConnection for SqliteConnection {
     fn in_transaction<T>(
         &mut self,
         wait: Option<Duration>,
+        patience: Duration,
         body: impl FnOnce(&mut Self) -> Result<T, TxError>,
     ) -> Result<T, TxError> {
+        // Without a wait, BEGIN IMMEDIATE fails at once when another run holds the write
+        // lock, so the migrator can say it is waiting; once inside, the commit must wait for
+        // readers to finish instead of failing.
         let timeout_ms = wait.map_or(0, |w| w.as_millis());
         self.batch_execute(&format!("PRAGMA busy_timeout = {timeout_ms}"))?;
         let mut entered = false;
         let result = self.immediate_transaction(|conn| {
             entered = true;
+            conn.batch_execute(&format!("PRAGMA busy_timeout = {}", patience.as_millis()))?;
             body(conn)
         });
         match result {

@@ -51,10 +51,12 @@ pub(crate) trait SqlConnection: Sized {
     /// Executes a batch of statements as the database's simple query.
     fn execute_batch(&mut self, sql: &str) -> QueryResult<()>;
 
-    /// Runs `body` in a transaction. `wait` is SQLite's busy wait (others lock per run).
+    /// Runs `body` in a transaction. `wait` is how long SQLite waits to begin it (others
+    /// lock per run); `patience` how long statements inside may wait for readers.
     fn in_transaction<T>(
         &mut self,
         wait: Option<Duration>,
+        patience: Duration,
         body: impl FnOnce(&mut Self) -> Result<T, TxError>,
     ) -> Result<T, TxError>;
 
@@ -204,16 +206,22 @@ pub(crate) fn run_step<C: SqlConnection>(
     work: StepWork<'_>,
     lock_timeout: Duration,
 ) -> Result<(), StepError> {
-    let wait = work.wait.then_some(lock_timeout);
+    let wait = (work.wait.then_some(lock_timeout), lock_timeout);
     match work.section {
         Some(section) if !section.transactional => {
             guarded(conn, table, Some(work.expected_rows), wait, |_| Ok(()))?;
             run_statements(conn, &section.sql)?;
-            guarded(conn, table, None, Some(lock_timeout), |conn| {
-                apply_changes(conn, table, work.changes)
-            })
+            guarded(
+                conn,
+                table,
+                None,
+                (Some(lock_timeout), lock_timeout),
+                |conn| apply_changes(conn, table, work.changes),
+            )
         }
         section => guarded(conn, table, Some(work.expected_rows), wait, |conn| {
+            // PostgreSQL refuses an empty query string; a section of only comments is empty.
+            let section = section.filter(|s| !split_statements(&s.sql).is_empty());
             if let Some(section) = section {
                 if C::DIALECT == Dialect::Mysql {
                     // DDL commits implicitly on MySQL; statement by statement, a failure can
@@ -238,10 +246,10 @@ fn guarded<C: SqlConnection>(
     conn: &mut C,
     table: &VersionTable,
     expected: Option<&[String]>,
-    wait: Option<Duration>,
+    (wait, patience): (Option<Duration>, Duration),
     body: impl FnOnce(&mut C) -> Result<(), StepError>,
 ) -> Result<(), StepError> {
-    let result = conn.in_transaction(wait, |conn| {
+    let result = conn.in_transaction(wait, patience, |conn| {
         let rows = read_rows(conn, table).map_err(StepError::Db)?;
         if let Some(expected) = expected {
             if rows.as_deref().unwrap_or_default() != expected {
