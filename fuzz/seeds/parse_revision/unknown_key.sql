@@ -1,0 +1,4 @@
+-- m
+-- Revision ID: a
+-- Author: mallory
+-- revise:up
