@@ -275,12 +275,12 @@ pub fn downgrade_goal(
         Target::Relative(steps) if *steps < 0 => {
             let owner = label.map(|l| target::label_owner(graph, l)).transpose()?;
             let start = single_row(graph, rows, owner, "downgrade", '-', written)?;
-            let reached = target::walk(graph, start, *steps, owner, written)?;
-            if reached.is_none() && branch.is_none() {
-                // Walking to the base, Alembic takes the revision it walked from as the branch.
+            if branch.is_none() {
+                // Alembic restricts a relative downgrade to the branch of the revision it
+                // walks from (`branch_label = symbol` in `_parse_downgrade_target`).
                 branch = start.map(|s| graph.id(s).to_owned());
             }
-            reached
+            target::walk(graph, start, *steps, owner, written)?
         }
         Target::Relative(_) => return Err(wrong()),
         // Alembic resolves `LABEL@ID` by the id alone when going down.
@@ -499,8 +499,14 @@ mod tests {
 /// label's branch).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StampDestination {
-    /// Stamp exactly this revision.
-    Revision(Node),
+    /// Stamp exactly this revision; `label_owner` is the revision declaring the label of
+    /// `LABEL@...`, whose lineage also selects rows (Alembic's `filter_for_lineage`).
+    Revision {
+        /// The revision.
+        node: Node,
+        /// The revision declaring the label, if the target had one.
+        label_owner: Option<Node>,
+    },
     /// `base` (`label_owner` is `None`) or `LABEL@base`.
     Base {
         /// The revision declaring the label, for `LABEL@base`.
@@ -528,11 +534,17 @@ pub fn stamp_destinations(
         Target::Heads => graph
             .real_heads()
             .into_iter()
-            .map(StampDestination::Revision)
+            .map(|node| StampDestination::Revision {
+                node,
+                label_owner: None,
+            })
             .collect(),
         Target::Base => vec![StampDestination::Base { label_owner: owner }],
         Target::Head => target::single_head(graph, owner, written)?
-            .map(StampDestination::Revision)
+            .map(|node| StampDestination::Revision {
+                node,
+                label_owner: owner,
+            })
             .into_iter()
             .collect(),
         Target::Relative(_) => return Err(wrong()),
@@ -542,7 +554,10 @@ pub fn stamp_destinations(
                 return Err(wrong());
             }
             check_lineage(graph, node, owner, written)?;
-            vec![StampDestination::Revision(node)]
+            vec![StampDestination::Revision {
+                node,
+                label_owner: owner,
+            }]
         }
         Target::Labeled { .. } => return Err(TargetError::Malformed(written.to_owned()).into()),
     })
@@ -570,18 +585,20 @@ pub fn plan_stamp(
     };
     let mut filtered: Vec<Node> = Vec::new();
     for destination in destinations {
-        let candidates: Vec<Node> = match destination {
-            StampDestination::Base { label_owner: None } => rows.iter().copied().collect(),
-            StampDestination::Base {
-                label_owner: Some(anchor),
+        let anchors: Vec<Node> = match *destination {
+            StampDestination::Base { label_owner } => label_owner.into_iter().collect(),
+            StampDestination::Revision { node, label_owner } => {
+                std::iter::once(node).chain(label_owner).collect()
             }
-            | StampDestination::Revision(anchor) => {
-                let lineage = lineage_of(*anchor);
-                rows.iter()
-                    .copied()
-                    .filter(|r| lineage.contains(r))
-                    .collect()
-            }
+        };
+        let candidates: Vec<Node> = if anchors.is_empty() {
+            rows.iter().copied().collect()
+        } else {
+            let lineage: NodeSet = anchors.iter().flat_map(|&a| lineage_of(a)).collect();
+            rows.iter()
+                .copied()
+                .filter(|r| lineage.contains(r))
+                .collect()
         };
         for row in candidates {
             if !filtered.contains(&row) {
@@ -628,8 +645,8 @@ pub fn plan_stamp(
                     step(&[head], &[], false, true, &mut current);
                 }
             }
-            StampDestination::Revision(dest) if filtered.contains(&dest) => {}
-            StampDestination::Revision(dest) => {
+            StampDestination::Revision { node: dest, .. } if filtered.contains(&dest) => {}
+            StampDestination::Revision { node: dest, .. } => {
                 let descendants = graph.descendants_inclusive([dest]);
                 let ancestors = graph.ancestors_inclusive([dest]);
                 let above = filtered.iter().any(|h| descendants.contains(h));

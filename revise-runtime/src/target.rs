@@ -41,7 +41,7 @@ pub enum TargetError {
     Malformed(String),
     /// Nothing is called that.
     #[error(
-        "Can't locate revision identified by '{0}'; `cargo revise history` lists the revisions"
+        "Can't locate revision identified by '{0}'; `cargo revise history` lists the revisions (a prefix must match a single id or label of at least four characters)"
     )]
     Unknown(String),
     /// A prefix of several revisions or labels.

@@ -64,10 +64,12 @@ fn show_prints_one_revision_with_parents_and_children() {
     );
     assert_eq!(value["depends_on"], serde_json::json!(["u2"]));
     assert_eq!(value["member"], "billing");
+    // As in Alembic, only ids of four or more characters are matched by a prefix.
     let out = ws.run(["show", "u3"]).code(2);
     assert!(
         out.stderr_text()
-            .contains("'u3' is ambiguous; it could be any of: u3a, u3b"),
+            .contains("Can't locate revision identified by 'u3'")
+            && out.stderr_text().contains("at least four characters"),
         "{}",
         out.stderr_text()
     );
@@ -116,10 +118,14 @@ fn every_target_form() {
     assert_eq!(ws.db().version_rows(), ["b2"]);
     ws.run(["up", "u3a"]).success();
     assert_eq!(ws.db().version_rows(), ["b2", "u3a"]);
-    // One users head is applied, so users@-1 is defined.
-    ws.run(["down", "users@-1"]).success();
-    assert_eq!(ws.db().version_rows(), ["b2"]);
-    ws.run(["up", "u3a"]).success();
+    // As in Alembic, a labeled downgrade to a branch point keeps only the roots below the
+    // label's own revision (u1), and none of u3a, u3b is: refused.
+    let refused = ws.run(["down", "users@-1"]).code(2).stderr_text();
+    assert!(
+        refused.contains("is not a valid downgrade target"),
+        "{refused}"
+    );
+    assert_eq!(ws.db().version_rows(), ["b2", "u3a"]);
     ws.run(["down", "u3a-1"]).success();
     assert_eq!(ws.db().version_rows(), ["b2"]);
     ws.run(["down", "billing@-1"]).success();
