@@ -281,7 +281,7 @@ fn offline_sql_needs_no_database() {
         sql.contains("UPDATE \"alembic_version\" SET version_num = 'u2' WHERE version_num = 'u1';"),
         "{sql}"
     );
-    assert!(!ws.db().exists(), "--sql must not connect");
+    assert!(ws.db().pristine(), "--sql must not connect");
     let down = ws
         .run(["down", "--sql", "--dialect", "mysql", "u2:base"])
         .success()
