@@ -54,6 +54,7 @@ impl SqlConnection for MysqlConnection {
     }
 
     const SCHEMA_QUERIES: &'static [&'static str] = &[
+        "SELECT CAST(CONCAT('table ', table_name) AS CHAR) AS version_num FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'",
         "SELECT CAST(CONCAT('column ', table_name, '.', column_name, ' ', column_type, ' nullable=', is_nullable, ' default=', COALESCE(column_default, '')) AS CHAR) AS version_num FROM information_schema.columns WHERE table_schema = DATABASE()",
         "SELECT CAST(CONCAT('index ', table_name, '.', index_name, ' ', column_name, ' #', seq_in_index, ' unique=', 1 - non_unique) AS CHAR) AS version_num FROM information_schema.statistics WHERE table_schema = DATABASE()",
     ];
