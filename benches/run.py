@@ -41,8 +41,24 @@ def setup(args):
         sh(f"cargo install -q diesel_cli --no-default-features --features sqlite-bundled --root {REPO}/target/bench-tools")
 
 
+def once(name, command, cwd, env, prepare=None):
+    """One timed run with its peak memory, for commands too slow to repeat (Alembic at
+    10,000 revisions takes minutes)."""
+    if prepare:
+        subprocess.run(prepare, shell=True, cwd=cwd, env=env, check=True)
+    start = time.time()
+    timed = subprocess.run(f"/usr/bin/time -f %M {command}", shell=True, cwd=cwd, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.time() - start
+    kb = int(timed.stderr.strip().splitlines()[-1])
+    print(f"  {name}: {elapsed * 1000:.1f} ms (one run), {kb / 1024:.1f} MB", flush=True)
+    return {"median": elapsed, "mean": elapsed, "runs": 1, "peak_mb": kb / 1024}
+
+
 def hyperfine(name, command, cwd, env, runs, prepare=None):
     """Median seconds of `command` (hyperfine), and peak memory in MB of one more run."""
+    if runs == 1:
+        return once(name, command, cwd, env, prepare)
     out = os.path.join(WORK, "hf.json")
     cmd = ["hyperfine", "--runs", str(runs), "--export-json", out, "--style", "none"]
     cmd += ["--shell", "sh"] if "<" in command else ["-N"]
