@@ -105,12 +105,13 @@ pub enum GraphErrorKind {
 #[derive(Clone, Debug)]
 pub struct RevisionGraph {
     revisions: Vec<Revision>,
-    by_id: HashMap<String, Node>,
-    revises: Vec<Vec<Node>>,
-    depends_on: Vec<Vec<Node>>,
-    parents: Vec<Vec<Node>>,
-    children: Vec<Vec<Node>>,
-    all_children: Vec<Vec<Node>>,
+    /// Every node, sorted by id: lookups by binary search without a second copy of each id.
+    by_id: Vec<Node>,
+    revises: Adjacency,
+    depends_on: Adjacency,
+    parents: Adjacency,
+    children: Adjacency,
+    all_children: Adjacency,
     label_owner: BTreeMap<String, Node>,
     order: Vec<Node>,
 }
@@ -144,14 +145,16 @@ impl RevisionGraph {
                 }
             }
         }
+        let mut sorted: Vec<Node> = (0..revisions.len()).collect();
+        sorted.sort_unstable_by(|&a, &b| revisions[a].id.cmp(&revisions[b].id));
         Ok(Self {
             revisions,
-            by_id,
-            revises,
-            depends_on,
-            parents,
-            children,
-            all_children,
+            by_id: sorted,
+            revises: Adjacency::new(&revises),
+            depends_on: Adjacency::new(&depends_on),
+            parents: Adjacency::new(&parents),
+            children: Adjacency::new(&children),
+            all_children: Adjacency::new(&all_children),
             label_owner,
             order,
         })
@@ -184,33 +187,36 @@ impl RevisionGraph {
 
     /// The revision with exactly this id.
     pub fn node(&self, id: &str) -> Option<Node> {
-        self.by_id.get(id).copied()
+        self.by_id
+            .binary_search_by(|&n| self.revisions[n].id.as_str().cmp(id))
+            .ok()
+            .map(|i| self.by_id[i])
     }
 
     /// The `Revises` parents of `node`.
     pub fn revises(&self, node: Node) -> &[Node] {
-        &self.revises[node]
+        self.revises.get(node)
     }
 
     /// The resolved `Depends On` revisions of `node`.
     pub fn depends_on(&self, node: Node) -> &[Node] {
-        &self.depends_on[node]
+        self.depends_on.get(node)
     }
 
     /// Alembic's `_normalized_down_revisions`, D(R): `Revises` followed by the dependencies
     /// that no `Revises`-ancestor already lists. The version-row rules are written in it.
     pub fn parents(&self, node: Node) -> &[Node] {
-        &self.parents[node]
+        self.parents.get(node)
     }
 
     /// The revisions whose `Revises` names `node` (Alembic's `nextrev`).
     pub fn children(&self, node: Node) -> &[Node] {
-        &self.children[node]
+        self.children.get(node)
     }
 
     /// The revisions that revise or depend on `node` (Alembic's `_all_nextrev`).
     pub fn all_children(&self, node: Node) -> &[Node] {
-        &self.all_children[node]
+        self.all_children.get(node)
     }
 
     /// Every revision in an order where parents and dependencies come first.
@@ -222,7 +228,7 @@ impl RevisionGraph {
     /// `LABEL@head` choose among these.
     pub fn heads(&self) -> Vec<Node> {
         (0..self.len())
-            .filter(|&n| self.children[n].is_empty())
+            .filter(|&n| self.children.get(n).is_empty())
             .collect()
     }
 
@@ -230,45 +236,45 @@ impl RevisionGraph {
     /// `heads`.
     pub fn real_heads(&self) -> Vec<Node> {
         (0..self.len())
-            .filter(|&n| self.all_children[n].is_empty())
+            .filter(|&n| self.all_children.get(n).is_empty())
             .collect()
     }
 
     /// The revisions with an empty `Revises` (one per member).
     pub fn bases(&self) -> Vec<Node> {
         (0..self.len())
-            .filter(|&n| self.revises[n].is_empty())
+            .filter(|&n| self.revises.get(n).is_empty())
             .collect()
     }
 
     /// True when several revisions revise `node`.
     pub fn is_branch_point(&self, node: Node) -> bool {
-        self.children[node].len() > 1
+        self.children.get(node).len() > 1
     }
 
     /// True when `node` revises several revisions.
     pub fn is_merge_point(&self, node: Node) -> bool {
-        self.revises[node].len() > 1
+        self.revises.get(node).len() > 1
     }
 
     /// `nodes` and everything they need: parents and dependencies, transitively.
     pub fn ancestors_inclusive(&self, nodes: impl IntoIterator<Item = Node>) -> NodeSet {
-        self.walk(nodes, |n| &self.parents[n])
+        self.walk(nodes, |n| self.parents.get(n))
     }
 
     /// `nodes` and everything that revises or depends on them, transitively.
     pub fn descendants_inclusive(&self, nodes: impl IntoIterator<Item = Node>) -> NodeSet {
-        self.walk(nodes, |n| &self.all_children[n])
+        self.walk(nodes, |n| self.all_children.get(n))
     }
 
     /// `nodes` and their ancestors by `Revises` only.
     pub fn revises_ancestors_inclusive(&self, nodes: impl IntoIterator<Item = Node>) -> NodeSet {
-        self.walk(nodes, |n| &self.revises[n])
+        self.walk(nodes, |n| self.revises.get(n))
     }
 
     /// `nodes` and their descendants by `Revises` only.
     pub fn revises_descendants_inclusive(&self, nodes: impl IntoIterator<Item = Node>) -> NodeSet {
-        self.walk(nodes, |n| &self.children[n])
+        self.walk(nodes, |n| self.children.get(n))
     }
 
     /// Alembic's `_shares_lineage`: `other` is an ancestor or descendant of `node` (or `node`
@@ -288,7 +294,7 @@ impl RevisionGraph {
     pub fn maximal(&self, set: &NodeSet) -> NodeSet {
         set.iter()
             .copied()
-            .filter(|&n| !self.all_children[n].iter().any(|c| set.contains(c)))
+            .filter(|&n| !self.all_children.get(n).iter().any(|c| set.contains(c)))
             .collect()
     }
 
@@ -326,6 +332,31 @@ impl RevisionGraph {
             stack.extend(next(n).iter().copied().filter(|&m| !seen[m]));
         }
         out
+    }
+}
+
+/// Adjacency lists in one allocation (compressed rows): at 10,000 revisions, five lists of
+/// small vectors cost megabytes that `heads` and `current` have no use for.
+#[derive(Clone, Debug)]
+struct Adjacency {
+    offsets: Vec<u32>,
+    targets: Vec<Node>,
+}
+
+impl Adjacency {
+    fn new(lists: &[Vec<Node>]) -> Self {
+        let mut offsets = Vec::with_capacity(lists.len() + 1);
+        let mut targets = Vec::with_capacity(lists.iter().map(Vec::len).sum());
+        offsets.push(0);
+        for list in lists {
+            targets.extend_from_slice(list);
+            offsets.push(u32::try_from(targets.len()).unwrap_or(u32::MAX));
+        }
+        Self { offsets, targets }
+    }
+
+    fn get(&self, node: Node) -> &[Node] {
+        &self.targets[self.offsets[node] as usize..self.offsets[node + 1] as usize]
     }
 }
 
