@@ -86,3 +86,64 @@ impl<DB: Backend> MigrationSource<DB> for &'static EmbeddedRevisions {
             .collect())
     }
 }
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::migration::{Migration, MigrationSource};
+    use diesel::prelude::*;
+    use diesel::sqlite::Sqlite;
+
+    use super::DieselMigration;
+    use crate::embedded::{EmbeddedFile, EmbeddedRevisions};
+
+    static REVISIONS: EmbeddedRevisions = EmbeddedRevisions::new(&[
+        EmbeddedFile {
+            member: "app",
+            path: "app/migrations/0001.sql",
+            text: "-- notes\n-- Revision ID: 0001\n-- revise:up\nCREATE TABLE notes (id INTEGER);\n-- revise:down\nDROP TABLE notes;\n",
+        },
+        EmbeddedFile {
+            member: "app",
+            path: "app/migrations/0002.sql",
+            text: "-- tags\n-- Revision ID: 0002\n-- Revises: 0001\n-- revise:up\nCREATE TABLE tags (id INTEGER);\n",
+        },
+    ]);
+
+    fn tables(conn: &mut SqliteConnection) -> Vec<String> {
+        #[derive(QueryableByName)]
+        struct Name {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            name: String,
+        }
+        diesel::sql_query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .load::<Name>(conn)
+            .expect("query")
+            .into_iter()
+            .map(|n| n.name)
+            .collect()
+    }
+
+    #[test]
+    fn revisions_run_and_revert_through_diesels_traits() {
+        let mut conn = SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+        let migrations = MigrationSource::<Sqlite>::migrations(&&REVISIONS).expect("embedded");
+        let names: Vec<String> = migrations.iter().map(|m| m.name().to_string()).collect();
+        assert_eq!(names, ["0001", "0002"], "graph order");
+        for migration in &migrations {
+            migration.run(&mut conn).expect("runs");
+        }
+        assert_eq!(tables(&mut conn), ["notes", "tags"]);
+        let graph = REVISIONS.graph().expect("valid");
+        let first = DieselMigration::new(graph.revision(0));
+        Migration::<Sqlite>::revert(&first, &mut conn).expect("reverts");
+        assert_eq!(tables(&mut conn), ["tags"]);
+        let second = DieselMigration::new(graph.revision(1));
+        let error = Migration::<Sqlite>::revert(&second, &mut conn).expect_err("irreversible");
+        assert!(error
+            .to_string()
+            .contains("has no `-- revise:down` section"));
+        conn.batch_execute("SELECT 1")
+            .expect("the connection still works");
+    }
+}
