@@ -177,16 +177,28 @@ def main():
     args = parser.parse_args()
     os.makedirs(WORK, exist_ok=True)
     setup(args)
-    results = {"machine": os.uname().nodename, "date": time.strftime("%Y-%m-%d"), "runs": []}
+    # A partial run (fewer sizes, tools or databases) updates what it measured and keeps the
+    # rest of the previous results.
+    path = os.path.join(WORK, "results.json")
+    results = {"runs": []}
+    if os.path.exists(path):
+        with open(path) as f:
+            results = json.load(f)
+    results.update({"machine": os.uname().nodename, "date": time.strftime("%Y-%m-%d")})
     dbs = ["sqlite"] + (["postgres"] if args.postgres else [])
     for db in dbs:
         for shape in args.shapes.split(","):
             for size in [int(s) for s in args.sizes.split(",")]:
-                results["runs"].append({"db": db, "shape": shape, "size": size,
-                                        "results": measure(args, size, shape, db)})
+                measured = measure(args, size, shape, db)
+                old = next((r for r in results["runs"] if (r["db"], r["shape"], r["size"]) == (db, shape, size)), None)
+                if old is None:
+                    results["runs"].append({"db": db, "shape": shape, "size": size, "results": measured})
+                else:
+                    old["results"].update(measured)
+    results["runs"].sort(key=lambda r: (r["db"] != "sqlite", r["shape"], r["size"]))
     if args.embedding:
         results["embedding"] = embedding(args)
-    with open(os.path.join(WORK, "results.json"), "w") as f:
+    with open(path, "w") as f:
         json.dump(results, f, indent=1)
     import report
     report.write(results, os.path.join(REPO, "BENCHMARKS.md"))

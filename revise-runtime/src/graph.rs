@@ -112,6 +112,8 @@ pub struct RevisionGraph {
     parents: Adjacency,
     children: Adjacency,
     all_children: Adjacency,
+    /// Each node's position in `order`.
+    rank: Vec<usize>,
     label_owner: BTreeMap<String, Node>,
     order: Vec<Node>,
 }
@@ -145,6 +147,10 @@ impl RevisionGraph {
                 }
             }
         }
+        let mut rank = vec![0; revisions.len()];
+        for (position, &node) in order.iter().enumerate() {
+            rank[node] = position;
+        }
         let mut sorted: Vec<Node> = (0..revisions.len()).collect();
         sorted.sort_unstable_by(|&a, &b| revisions[a].id.cmp(&revisions[b].id));
         Ok(Self {
@@ -155,6 +161,7 @@ impl RevisionGraph {
             parents: Adjacency::new(&parents),
             children: Adjacency::new(&children),
             all_children: Adjacency::new(&all_children),
+            rank,
             label_owner,
             order,
         })
@@ -265,6 +272,29 @@ impl RevisionGraph {
     /// `nodes` and everything that revises or depends on them, transitively.
     pub fn descendants_inclusive(&self, nodes: impl IntoIterator<Item = Node>) -> NodeSet {
         self.walk(nodes, |n| self.all_children.get(n))
+    }
+
+    /// Whether `ancestor` is `node` or reached from it through parents and dependencies.
+    /// The walk never goes below `ancestor`'s place in the topological order, so checking a
+    /// nearby parent costs a few steps even at 10,000 revisions.
+    pub fn is_ancestor(&self, ancestor: Node, node: Node) -> bool {
+        if ancestor == node {
+            return true;
+        }
+        let floor = self.rank[ancestor];
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            for &p in self.parents.get(n) {
+                if p == ancestor {
+                    return true;
+                }
+                if self.rank[p] > floor && seen.insert(p) {
+                    stack.push(p);
+                }
+            }
+        }
+        false
     }
 
     /// `nodes` and their ancestors by `Revises` only.
@@ -787,6 +817,26 @@ pub(crate) mod tests {
         ])
         .expect("unique prefix");
         assert_eq!(g.depends_on(1), &[0]);
+    }
+
+    #[test]
+    fn is_ancestor_follows_parents_and_dependencies() {
+        let g = RevisionGraph::build(vec![
+            rev("users", "u1", &[], &[]),
+            rev("users", "u2", &["u1"], &[]),
+            rev("billing", "b1", &[], &[]),
+            rev("billing", "b2", &["b1"], &["u2"]),
+        ])
+        .expect("valid");
+        for a in 0..g.len() {
+            for b in 0..g.len() {
+                assert_eq!(
+                    g.is_ancestor(a, b),
+                    g.ancestors_inclusive([b]).contains(&a),
+                    "{a} {b}"
+                );
+            }
+        }
     }
 
     #[test]

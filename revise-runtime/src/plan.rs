@@ -221,7 +221,7 @@ fn check_overlap(graph: &RevisionGraph, requested: &[Node]) -> Result<(), PlanEr
         let below: Vec<&str> = requested
             .iter()
             .copied()
-            .filter(|&o| o != t && graph.ancestors_inclusive([t]).contains(&o))
+            .filter(|&o| o != t && graph.is_ancestor(o, t))
             .map(|o| graph.id(o))
             .collect();
         if !below.is_empty() {

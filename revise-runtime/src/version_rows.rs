@@ -156,11 +156,7 @@ fn unmerge_to(graph: &RevisionGraph, rows: &NodeSet, node: Node, parents: &[Node
         parents
             .iter()
             .copied()
-            .filter(|&p| {
-                !parents
-                    .iter()
-                    .any(|&q| q != p && graph.ancestors_inclusive([q]).contains(&p))
-            })
+            .filter(|&p| !parents.iter().any(|&q| q != p && graph.is_ancestor(p, q)))
             .collect()
     } else {
         let below_others = graph.ancestors_inclusive(others);

@@ -96,7 +96,7 @@ fn redundant_parents(graph: &RevisionGraph) -> Vec<String> {
         for &link in &links {
             if let Some(&via) = links
                 .iter()
-                .find(|&&other| other != link && graph.ancestors_inclusive([other]).contains(&link))
+                .find(|&&other| other != link && graph.is_ancestor(link, other))
             {
                 let rev = graph.revision(node);
                 warnings.push(format!(
