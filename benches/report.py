@@ -24,8 +24,8 @@ def write(data, path):
     lines = [
         "# Benchmarks",
         "",
-        "Written by `python3 benches/run.py` (see its header for options); the raw figures are in",
-        "`target/bench/results.json` after a run. Medians of hyperfine runs of the release build;",
+        "Written by `python3 benches/run.py` (see its header for options); the raw figures of the",
+        "last run are in `benches/results.json`. Medians of hyperfine runs of the release build;",
         "peak memory is the maximum resident set of one run (`/usr/bin/time -f %M`). Revision sets:",
         "`linear` is one chain in one member; `members` is four members with a cross-member",
         "`Depends On` every tenth revision (`benches/generate.py`). The raw-SQL limit is `sqlite3` /",
@@ -63,6 +63,10 @@ def write(data, path):
                   f"Warm rebuild of a small application after editing one of its 1,000 embedded revisions: "
                   f"{e['revision_rebuild']:.2f} s, against {e['main_rs_rebuild']:.2f} s after editing `main.rs`; "
                   f"the embedding adds {e['added']:.2f} s (best of three each).", ""]
+    analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "analysis.md")
+    if os.path.exists(analysis):
+        with open(analysis) as f:
+            lines += ["", f.read()]
     with open(path, "w") as f:
         f.write("\n".join(lines))
 

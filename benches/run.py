@@ -105,7 +105,8 @@ def measure(args, size, shape, db):
     results = {}
     print(f"{db} {shape} {size}", flush=True)
     results["revise up"] = hyperfine("revise up", f"{REVISE} up -q", ws, env, ups, prepare=fresh)
-    results["raw limit up"] = hyperfine("raw limit up", raw, root, env, ups, prepare=fresh)
+    if args.limit:
+        results["raw limit up"] = hyperfine("raw limit up", raw, root, env, ups, prepare=fresh)
     sh(fresh, env=env)
     sh(f"{REVISE} up -q", cwd=ws, env=env)
     for op in ["heads", "history", "current", "check"]:
@@ -174,6 +175,8 @@ def main():
     parser.add_argument("--no-diesel", dest="diesel", action="store_false")
     parser.add_argument("--no-postgres", dest="postgres", action="store_false")
     parser.add_argument("--no-embedding", dest="embedding", action="store_false")
+    parser.add_argument("--no-limit", dest="limit", action="store_false",
+                        help="skip the raw-SQL scripts (keeps their previous figures)")
     args = parser.parse_args()
     os.makedirs(WORK, exist_ok=True)
     setup(args)
