@@ -47,12 +47,6 @@ impl SqlConnection for MysqlConnection {
         })
     }
 
-    fn unlock_step(&mut self, lock: StepLock) {
-        if let Some(sql) = lock.release_sql {
-            let _ = self.execute_batch(&sql);
-        }
-    }
-
     const SCHEMA_QUERIES: &'static [&'static str] = &[
         "SELECT CAST(CONCAT('table ', table_name) AS CHAR) AS version_num FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'",
         "SELECT CAST(CONCAT('column ', table_name, '.', column_name, ' ', column_type, ' nullable=', is_nullable, ' default=', COALESCE(column_default, '')) AS CHAR) AS version_num FROM information_schema.columns WHERE table_schema = DATABASE()",

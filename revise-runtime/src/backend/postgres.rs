@@ -58,12 +58,6 @@ impl SqlConnection for PgConnection {
         })
     }
 
-    fn unlock_step(&mut self, lock: StepLock) {
-        if let Some(sql) = lock.release_sql {
-            let _ = self.execute_batch(&sql);
-        }
-    }
-
     const SCHEMA_QUERIES: &'static [&'static str] = &[
         "SELECT 'table ' || table_name AS version_num FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
         "SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' nullable=' || is_nullable || ' default=' || COALESCE(column_default, '') AS version_num FROM information_schema.columns WHERE table_schema = current_schema()",

@@ -77,14 +77,10 @@ pub(crate) trait SqlConnection: Sized {
     ) -> Result<StepLock, StepError> {
         Ok(StepLock::default())
     }
-
-    /// Releases what [`SqlConnection::lock_step`] took outside the transaction.
-    fn unlock_step(&mut self, _lock: StepLock) {}
 }
 
 /// What a step-scoped lock needs released after the step (MySQL's named lock).
 #[derive(Default)]
-#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
 pub(crate) struct StepLock {
     pub(crate) release_sql: Option<String>,
 }
@@ -98,7 +94,10 @@ pub(crate) fn run_locked_step<C: SqlConnection>(
 ) -> Result<(), StepError> {
     let lock = conn.lock_step(table, lock_timeout)?;
     let result = run_step(conn, table, work, lock_timeout);
-    conn.unlock_step(lock);
+    // Released on every way out; an error here leaves the lock to the connection's end.
+    if let Some(sql) = lock.release_sql {
+        let _ = conn.execute_batch(&sql);
+    }
     result
 }
 
