@@ -297,6 +297,18 @@ impl RevisionGraph {
         false
     }
 
+    /// Alembic's `_get_all_current`: the applied revisions (the rows and everything they
+    /// need) that no applied revision revises. `current` prints these, and relative
+    /// downgrades of a label start from them.
+    pub fn applied_branch_heads(&self, rows: impl IntoIterator<Item = Node>) -> Vec<Node> {
+        let applied = self.ancestors_inclusive(rows);
+        applied
+            .iter()
+            .copied()
+            .filter(|&n| !self.children.get(n).iter().any(|c| applied.contains(c)))
+            .collect()
+    }
+
     /// `nodes` and their ancestors by `Revises` only.
     pub fn revises_ancestors_inclusive(&self, nodes: impl IntoIterator<Item = Node>) -> NodeSet {
         self.walk(nodes, |n| self.revises.get(n))

@@ -406,10 +406,7 @@ impl<'g> Migrator<'g> {
         wait: bool,
     ) -> Result<(), StepError> {
         let revision = self.graph.revision(node);
-        let section = match direction {
-            Direction::Up => Some(&revision.up),
-            Direction::Down => revision.down.as_ref(),
-        };
+        let section = section_of(revision, direction);
         let changes = self.version_changes(changes);
         let expected = self.ids(rows);
         let work = StepWork {
@@ -432,10 +429,8 @@ impl<'g> Migrator<'g> {
         let revision = self.graph.revision(node);
         let (message, left_behind) = match failure {
             StepError::Sql { message, kept } => {
-                let transactional = match direction {
-                    Direction::Up => revision.up.transactional,
-                    Direction::Down => revision.down.as_ref().is_some_and(|s| s.transactional),
-                };
+                let transactional =
+                    section_of(revision, direction).is_some_and(|s| s.transactional);
                 (message, left_behind(&kept, transactional))
             }
             StepError::Db(e) => return MigrateError::Db(e),
@@ -452,10 +447,7 @@ impl<'g> Migrator<'g> {
             rows,
             left_behind,
         });
-        let section = match direction {
-            Direction::Up => Some(&revision.up),
-            Direction::Down => revision.down.as_ref(),
-        };
+        let section = section_of(revision, direction);
         MigrateError::StepFailed {
             id: revision.id.to_string(),
             path: revision.origin.path.display().to_string(),
@@ -497,6 +489,14 @@ impl<'g> Migrator<'g> {
             message: rev.message.clone(),
             path: rev.origin.path.display().to_string(),
         }
+    }
+}
+
+/// The SQL a step runs: the up section, or the down section (absent when irreversible).
+fn section_of(revision: &Revision, direction: Direction) -> Option<&crate::revision::Section> {
+    match direction {
+        Direction::Up => Some(&revision.up),
+        Direction::Down => revision.down.as_ref(),
     }
 }
 

@@ -165,7 +165,7 @@ fn single_row(
                 .collect();
             active.into_iter().filter(|n| !below.contains(n)).collect()
         } else {
-            let current = applied_branch_heads(graph, &rows);
+            let current = graph.applied_branch_heads(rows.iter().copied());
             target::in_lineage(graph, &current, owner)
         };
     }
@@ -186,16 +186,6 @@ fn single_row(
         (None, '-') => Err(TargetError::RelativeFromNothing(written.to_owned()).into()),
         _ => Ok(row),
     })
-}
-
-/// Alembic's `_get_all_current`: the applied revisions that no applied revision revises.
-pub fn applied_branch_heads(graph: &RevisionGraph, rows: &[Node]) -> Vec<Node> {
-    let applied = graph.ancestors_inclusive(rows.iter().copied());
-    applied
-        .iter()
-        .copied()
-        .filter(|&n| !graph.children(n).iter().any(|c| applied.contains(c)))
-        .collect()
 }
 
 fn check_lineage(

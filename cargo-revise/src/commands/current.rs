@@ -5,14 +5,14 @@ use serde_json::json;
 use crate::cli::{Format, ReadArgs};
 use crate::error::CliError;
 
-use super::{current_branch_heads, revision_line, Context, LineParts};
+use super::{revision_line, Context, LineParts};
 
 /// Prints the current revisions.
 pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
     let graph = context.workspace.load_graph().map_err(CliError::from)?;
     let setting = context.database()?;
     let rows = context.current_rows(&graph)?;
-    let shown = current_branch_heads(&graph, &rows);
+    let shown = graph.applied_branch_heads(rows.iter().copied());
     match args.format {
         Format::Json => context.printer.json(&json!({
             "database": setting.url.to_string(),

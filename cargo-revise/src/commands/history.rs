@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::cli::{Format, HistoryArgs};
 use crate::error::CliError;
 
-use super::{current_branch_heads, ids, labels, revision_json, revision_line, Context, LineParts};
+use super::{ids, labels, revision_json, revision_line, Context, LineParts};
 
 /// Prints the revisions in range, heads first.
 pub fn run(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
@@ -19,7 +19,7 @@ pub fn run(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
             .as_deref()
             .is_some_and(|r| r.split(':').any(|end| end.trim() == "current"));
     let current: Vec<Node> = if needs_db {
-        current_branch_heads(&graph, &context.current_rows(&graph)?)
+        graph.applied_branch_heads(context.current_rows(&graph)?)
     } else {
         Vec::new()
     };

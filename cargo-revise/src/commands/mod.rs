@@ -159,17 +159,6 @@ pub fn revision_json(graph: &RevisionGraph, node: Node) -> serde_json::Value {
     })
 }
 
-/// Alembic's `get_all_current`: every applied revision that no applied revision revises,
-/// which adds the heads implied through `Depends On` to the rows.
-pub fn current_branch_heads(graph: &RevisionGraph, rows: &revise_runtime::NodeSet) -> Vec<Node> {
-    let applied = graph.ancestors_inclusive(rows.iter().copied());
-    applied
-        .iter()
-        .copied()
-        .filter(|&n| !graph.children(n).iter().any(|c| applied.contains(c)))
-        .collect()
-}
-
 impl Context {
     /// The rows of the version table, or empty when the database does not exist yet.
     pub fn current_rows(&self, graph: &RevisionGraph) -> Result<revise_runtime::NodeSet, CliError> {
