@@ -6,7 +6,8 @@
 
 Needs hyperfine and sqlite3/psql (Debian packages); installs Alembic into target/bench-venv and
 diesel_cli into target/bench-tools on first use. Results: target/bench/results.json and
-BENCHMARKS.md. Medians of hyperfine runs; peak memory from /usr/bin/time (maximum resident set).
+BENCHMARKS.md (and a copy in benches/results.json, which a partial run on a fresh clone starts
+from). Medians of hyperfine runs; peak memory from /usr/bin/time (maximum resident set).
 """
 
 import argparse
@@ -182,11 +183,15 @@ def main():
     setup(args)
     # A partial run (fewer sizes, tools or databases) updates what it measured and keeps the
     # rest of the previous results.
+    # On a fresh clone the previous results are the committed copy in benches/.
     path = os.path.join(WORK, "results.json")
+    committed = os.path.join(HERE, "results.json")
     results = {"runs": []}
-    if os.path.exists(path):
-        with open(path) as f:
-            results = json.load(f)
+    for previous in (path, committed):
+        if os.path.exists(previous):
+            with open(previous) as f:
+                results = json.load(f)
+            break
     results.update({"machine": os.uname().nodename, "date": time.strftime("%Y-%m-%d")})
     dbs = ["sqlite"] + (["postgres"] if args.postgres else [])
     for db in dbs:
@@ -201,8 +206,9 @@ def main():
     results["runs"].sort(key=lambda r: (r["db"] != "sqlite", r["shape"], r["size"]))
     if args.embedding:
         results["embedding"] = embedding(args)
-    with open(path, "w") as f:
-        json.dump(results, f, indent=1)
+    for written in (path, committed):
+        with open(written, "w") as f:
+            json.dump(results, f, indent=1)
     import report
     report.write(results, os.path.join(REPO, "BENCHMARKS.md"))
 

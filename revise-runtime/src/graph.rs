@@ -4,9 +4,10 @@
 //! strings. Revisions are addressed by [`Node`], their index in load order.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::path::PathBuf;
 
+use crate::id_index::{Clash, IdIndex};
 use crate::revision::Revision;
 
 /// A revision's index in the graph (its position in load order).
@@ -151,11 +152,11 @@ impl RevisionGraph {
         for (position, &node) in order.iter().enumerate() {
             rank[node] = position;
         }
-        let mut sorted: Vec<Node> = (0..revisions.len()).collect();
-        sorted.sort_unstable_by(|&a, &b| revisions[a].id.cmp(&revisions[b].id));
+        // Without errors every revision is in the index, in id order.
+        let by_id = by_id.into_sorted();
         Ok(Self {
             revisions,
-            by_id: sorted,
+            by_id,
             revises: Adjacency::new(&revises),
             depends_on: Adjacency::new(&depends_on),
             parents: Adjacency::new(&parents),
@@ -410,45 +411,29 @@ fn graph_error(rev: &Revision, line: usize, kind: GraphErrorKind) -> GraphError 
     }
 }
 
-fn index_ids(revisions: &[Revision], errors: &mut Vec<GraphError>) -> HashMap<String, Node> {
-    let mut by_id: HashMap<String, Node> = HashMap::with_capacity(revisions.len());
-    let mut by_folded: HashMap<String, Node> = HashMap::with_capacity(revisions.len());
-    for (node, rev) in revisions.iter().enumerate() {
-        if let Some(&other) = by_folded.get(&rev.id.as_str().to_ascii_lowercase()) {
-            if revisions[other].id != rev.id {
-                errors.push(graph_error(
-                    rev,
-                    rev.lines.id,
-                    GraphErrorKind::CaseCollision {
-                        id: rev.id.to_string(),
-                        other_id: revisions[other].id.to_string(),
-                        other: revisions[other].origin.path.clone(),
-                    },
-                ));
-                continue;
-            }
-        } else {
-            by_folded.insert(rev.id.as_str().to_ascii_lowercase(), node);
-        }
-        if let Some(&first) = by_id.get(rev.id.as_str()) {
-            errors.push(graph_error(
-                rev,
-                rev.lines.id,
-                GraphErrorKind::DuplicateId {
-                    id: rev.id.to_string(),
-                    other: revisions[first].origin.path.clone(),
-                },
-            ));
-        } else {
-            by_id.insert(rev.id.to_string(), node);
-        }
+fn index_ids<'a>(revisions: &'a [Revision], errors: &mut Vec<GraphError>) -> IdIndex<'a> {
+    let (index, clashes) = IdIndex::build(revisions);
+    for (node, clash) in clashes {
+        let rev = &revisions[node];
+        let kind = match clash {
+            Clash::Case { other } => GraphErrorKind::CaseCollision {
+                id: rev.id.to_string(),
+                other_id: revisions[other].id.to_string(),
+                other: revisions[other].origin.path.clone(),
+            },
+            Clash::Duplicate { other } => GraphErrorKind::DuplicateId {
+                id: rev.id.to_string(),
+                other: revisions[other].origin.path.clone(),
+            },
+        };
+        errors.push(graph_error(rev, rev.lines.id, kind));
     }
-    by_id
+    index
 }
 
 fn resolve_revises(
     revisions: &[Revision],
-    by_id: &HashMap<String, Node>,
+    by_id: &IdIndex<'_>,
     errors: &mut Vec<GraphError>,
 ) -> Vec<Vec<Node>> {
     revisions
@@ -462,7 +447,7 @@ fn resolve_revises(
                         rev.lines.revises,
                         GraphErrorKind::UnknownParent(parent.to_string()),
                     )),
-                    Some(&p) if revisions[p].origin.member != rev.origin.member => {
+                    Some(p) if revisions[p].origin.member != rev.origin.member => {
                         errors.push(graph_error(
                             rev,
                             rev.lines.revises,
@@ -473,7 +458,7 @@ fn resolve_revises(
                             },
                         ))
                     }
-                    Some(&p) if !parents.contains(&p) => parents.push(p),
+                    Some(p) if !parents.contains(&p) => parents.push(p),
                     Some(_) => {}
                 }
             }
@@ -487,14 +472,14 @@ fn resolve_revises(
 fn declare_labels(
     revisions: &[Revision],
     revises: &[Vec<Node>],
-    by_id: &HashMap<String, Node>,
+    by_id: &IdIndex<'_>,
     errors: &mut Vec<GraphError>,
 ) -> BTreeMap<String, Node> {
     let mut owners: BTreeMap<String, Node> = BTreeMap::new();
     let mut roots: BTreeMap<&str, Node> = BTreeMap::new();
     let mut declare = |label: &str, node: Node, line: usize, errors: &mut Vec<GraphError>| {
         let rev = &revisions[node];
-        if by_id.contains_key(label) {
+        if by_id.get(label).is_some() {
             errors.push(graph_error(
                 rev,
                 line,
@@ -545,12 +530,10 @@ fn declare_labels(
 /// Resolves each `Depends On` entry: an exact id, then a label, then a unique id prefix.
 fn resolve_depends_on(
     revisions: &[Revision],
-    by_id: &HashMap<String, Node>,
+    by_id: &IdIndex<'_>,
     labels: &BTreeMap<String, Node>,
     errors: &mut Vec<GraphError>,
 ) -> Vec<Vec<Node>> {
-    let mut sorted_ids: Vec<(&str, Node)> = by_id.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    sorted_ids.sort_unstable();
     revisions
         .iter()
         .map(|rev| {
@@ -558,20 +541,15 @@ fn resolve_depends_on(
             for name in &rev.depends_on {
                 let resolved = by_id
                     .get(name.as_str())
-                    .or_else(|| labels.get(name))
-                    .copied();
+                    .or_else(|| labels.get(name).copied());
                 let resolved = resolved.map(Ok).unwrap_or_else(|| {
-                    let start = sorted_ids.partition_point(|(id, _)| *id < name.as_str());
-                    let matches: Vec<&(&str, Node)> = sorted_ids[start..]
-                        .iter()
-                        .take_while(|(id, _)| id.starts_with(name.as_str()))
-                        .collect();
+                    let matches: Vec<Node> = by_id.with_prefix(name).collect();
                     match matches.as_slice() {
-                        [(_, only)] => Ok(*only),
+                        [only] => Ok(*only),
                         [] => Err(GraphErrorKind::UnknownDependency(name.clone())),
                         many => Err(GraphErrorKind::AmbiguousDependency {
                             prefix: name.clone(),
-                            candidates: many.iter().map(|(id, _)| (*id).to_owned()).collect(),
+                            candidates: many.iter().map(|&n| revisions[n].id.to_string()).collect(),
                         }),
                     }
                 });
@@ -671,8 +649,17 @@ fn normalized_parents(
 ) -> Vec<Vec<Node>> {
     // declared_below[n]: dependencies declared by n and its Revises-ancestors. Computed in
     // topological order so each revision shares its parents' sets instead of walking up.
+    // A set is dropped once its last `Revises`-child has taken it, so only the sets of open
+    // branch tips are alive at any time (not one per revision with dependencies).
     let n = revises.len();
-    let mut declared_below: Vec<std::rc::Rc<NodeSet>> = vec![std::rc::Rc::default(); n];
+    let empty = std::rc::Rc::<NodeSet>::default();
+    let mut declared_below: Vec<std::rc::Rc<NodeSet>> = vec![empty.clone(); n];
+    let mut children_left = vec![0u32; n];
+    for parents_of in revises {
+        for &p in parents_of {
+            children_left[p] += 1;
+        }
+    }
     let mut parents = vec![Vec::new(); n];
     for &node in order {
         let mut set: Option<std::rc::Rc<NodeSet>> = None;
@@ -700,6 +687,12 @@ fn normalized_parents(
             own.extend(depends_on[node].iter().copied());
             std::rc::Rc::new(own)
         };
+        for &p in &revises[node] {
+            children_left[p] -= 1;
+            if children_left[p] == 0 {
+                declared_below[p] = empty.clone();
+            }
+        }
     }
     parents
 }

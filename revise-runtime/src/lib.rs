@@ -53,6 +53,7 @@ pub mod build;
 pub mod diesel_interop;
 pub mod embedded;
 pub mod graph;
+mod id_index;
 pub mod migrator;
 pub mod offline;
 pub mod parse;

@@ -83,6 +83,21 @@ pub enum ParseErrorKind {
 ///
 /// `path` is only used in the result and in errors.
 pub fn parse_revision(path: &Path, member: &str, bytes: &[u8]) -> Result<Revision, ParseError> {
+    parse(path, member, bytes, true)
+}
+
+/// Like [`parse_revision`], with every check, but leaves the sections' SQL empty: for
+/// commands that only read the graph (`heads`, `history`, `current`, ...), which then keep
+/// no SQL text in memory.
+pub fn parse_revision_without_sql(
+    path: &Path,
+    member: &str,
+    bytes: &[u8],
+) -> Result<Revision, ParseError> {
+    parse(path, member, bytes, false)
+}
+
+fn parse(path: &Path, member: &str, bytes: &[u8], keep_sql: bool) -> Result<Revision, ParseError> {
     let error = |line: usize, kind: ParseErrorKind| ParseError {
         path: path.to_owned(),
         line,
@@ -103,13 +118,19 @@ pub fn parse_revision(path: &Path, member: &str, bytes: &[u8]) -> Result<Revisio
     if text.trim().is_empty() {
         return Err(error(1, ParseErrorKind::Empty));
     }
-    let mut parser = FileParser::default();
+    let mut parser = FileParser {
+        keep_sql,
+        ..FileParser::default()
+    };
+    let mut line_start = 0;
     for (index, raw) in text.split('\n').enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         parser
-            .line(index + 1, line)
+            .line(text, line_start, index + 1, line)
             .map_err(|kind| error(index + 1, kind))?;
+        line_start += raw.len() + 1;
     }
+    parser.close_section(text, text.len());
     let line_count = text.lines().count().max(1);
     parser
         .finish(path, member)
@@ -127,19 +148,23 @@ enum HeaderKey {
 }
 
 impl HeaderKey {
+    /// The key `name` spells, ignoring case and the amount of white space between words.
+    /// Compared word by word: this runs for every header line of every file.
     fn from_name(name: &str) -> Option<Self> {
-        let normalized: Vec<String> = name
-            .split_whitespace()
-            .map(str::to_ascii_lowercase)
-            .collect();
-        match normalized.join(" ").as_str() {
-            "revision id" => Some(Self::RevisionId),
-            "revises" => Some(Self::Revises),
-            "create date" => Some(Self::CreateDate),
-            "depends on" => Some(Self::DependsOn),
-            "branch labels" => Some(Self::BranchLabels),
-            _ => None,
-        }
+        const KEYS: [(HeaderKey, &[&str]); 5] = [
+            (HeaderKey::RevisionId, &["revision", "id"]),
+            (HeaderKey::Revises, &["revises"]),
+            (HeaderKey::CreateDate, &["create", "date"]),
+            (HeaderKey::DependsOn, &["depends", "on"]),
+            (HeaderKey::BranchLabels, &["branch", "labels"]),
+        ];
+        KEYS.iter().find_map(|(key, words)| {
+            let mut written = name.split_whitespace();
+            let same = words
+                .iter()
+                .all(|word| written.next().is_some_and(|w| w.eq_ignore_ascii_case(word)));
+            (same && written.next().is_none()).then_some(*key)
+        })
     }
 }
 
@@ -163,24 +188,47 @@ struct FileParser {
     up: Option<Section>,
     down: Option<Section>,
     /// Which section lines go to: `Some(true)` up, `Some(false)` down, `None` still the header.
+    /// The open section (`Some(true)` for up), and the byte where its SQL starts.
     current: Option<bool>,
+    section_start: usize,
+    keep_sql: bool,
 }
 
 impl FileParser {
-    fn line(&mut self, number: usize, line: &str) -> Result<(), ParseErrorKind> {
+    /// Takes line `number`, which starts at byte `line_start` of `text`. SQL lines are only
+    /// skipped here: a section's text is cut out of `text` in one piece when it closes.
+    fn line(
+        &mut self,
+        text: &str,
+        line_start: usize,
+        number: usize,
+        line: &str,
+    ) -> Result<(), ParseErrorKind> {
         if let Some(marker) = parse_marker(line)? {
-            return self.open_section(number, marker);
+            self.close_section(text, line_start);
+            let after_marker = (line_start + line.len() + 1).min(text.len());
+            return self.open_section(number, after_marker, marker);
         }
         match self.current {
-            Some(up) => {
-                let section = if up { &mut self.up } else { &mut self.down };
-                if let Some(section) = section {
-                    section.sql.push_str(line);
-                    section.sql.push('\n');
-                }
-                Ok(())
-            }
+            Some(_) => Ok(()),
             None => self.header_line(number, line),
+        }
+    }
+
+    /// Ends the open section (if any) at byte `end`: its SQL is the text since its marker,
+    /// trimmed, with CRLF line ends turned into LF.
+    fn close_section(&mut self, text: &str, end: usize) {
+        let Some(up) = self.current.filter(|_| self.keep_sql) else {
+            return;
+        };
+        let section = if up { &mut self.up } else { &mut self.down };
+        if let Some(section) = section {
+            let sql = text[self.section_start..end].trim();
+            section.sql = if sql.contains('\r') {
+                sql.replace("\r\n", "\n")
+            } else {
+                sql.to_owned()
+            };
         }
     }
 
@@ -235,9 +283,12 @@ impl FileParser {
                 self.lines.id = number;
             }
             HeaderKey::Revises => {
-                self.revises = split_list(value)
-                    .map(|id| RevisionId::new(id).map_err(ParseErrorKind::InvalidId))
-                    .collect::<Result<_, _>>()?;
+                // Sized exactly: a collected Vec would reserve four slots for the usual one.
+                let mut revises = Vec::with_capacity(split_list(value).count());
+                for id in split_list(value) {
+                    revises.push(RevisionId::new(id).map_err(ParseErrorKind::InvalidId)?);
+                }
+                self.revises = revises;
                 self.lines.revises = number;
             }
             HeaderKey::CreateDate => self.create_date = Some(value.to_owned()),
@@ -259,7 +310,12 @@ impl FileParser {
         Ok(())
     }
 
-    fn open_section(&mut self, number: usize, marker: Marker) -> Result<(), ParseErrorKind> {
+    fn open_section(
+        &mut self,
+        number: usize,
+        sql_start: usize,
+        marker: Marker,
+    ) -> Result<(), ParseErrorKind> {
         let (slot, direction) = if marker.up {
             (&mut self.up, "up")
         } else {
@@ -277,6 +333,7 @@ impl FileParser {
             line: number,
         });
         self.current = Some(marker.up);
+        self.section_start = sql_start;
         Ok(())
     }
 
@@ -286,12 +343,8 @@ impl FileParser {
         member: &str,
     ) -> Result<Revision, (Option<usize>, ParseErrorKind)> {
         let id = self.id.ok_or((Some(1), ParseErrorKind::MissingId))?;
-        let mut up = self.up.ok_or((None, ParseErrorKind::MissingUp))?;
-        trim_section(&mut up);
-        let down = self.down.map(|mut s| {
-            trim_section(&mut s);
-            s
-        });
+        let up = self.up.ok_or((None, ParseErrorKind::MissingUp))?;
+        let down = self.down;
         Ok(Revision {
             id,
             message: self.message.unwrap_or_default(),
@@ -353,13 +406,6 @@ pub fn is_valid_label(label: &str) -> bool {
             .any(|c| c.is_whitespace() || matches!(c, '@' | ',' | '+' | ':' | '\'' | '"' | ';'))
 }
 
-fn trim_section(section: &mut Section) {
-    let trimmed = section.sql.trim();
-    if trimmed.len() != section.sql.len() {
-        section.sql = trimmed.to_owned();
-    }
-}
-
 fn shorten(text: &str) -> String {
     const MAX: usize = 60;
     match text.char_indices().nth(MAX) {
@@ -413,6 +459,32 @@ mod tests {
         assert!(rev.revises.is_empty());
         assert_eq!(rev.up.sql, "SELECT 1;");
         assert!(rev.down.is_none());
+    }
+
+    #[test]
+    fn crlf_inside_sections_becomes_lf_and_lone_carriage_returns_stay() {
+        let text = "-- m\r\n-- Revision ID: a\r\n-- revise:up\r\nSELECT 1;\r\nSELECT '\r';\r\n\r\n-- revise:down\r\nSELECT 2;";
+        let rev = parse(text).expect("valid");
+        assert_eq!(rev.up.sql, "SELECT 1;\nSELECT '\r';");
+        assert_eq!(rev.down.expect("down").sql, "SELECT 2;");
+    }
+
+    #[test]
+    fn the_header_only_parse_agrees_on_everything_but_the_sql() {
+        let path = Path::new("m/migrations/x.sql");
+        let mut full = parse(FULL).expect("valid");
+        let headers = parse_revision_without_sql(path, "m", FULL.as_bytes()).expect("valid");
+        assert!(headers.up.sql.is_empty());
+        full.up.sql.clear();
+        if let Some(down) = &mut full.down {
+            down.sql.clear();
+        }
+        assert_eq!(headers, full);
+        let broken = "-- m\n-- Revision ID: a\n-- revise:up\nSELECT 1;\n-- revise:sideways\n";
+        assert_eq!(
+            parse_revision_without_sql(path, "m", broken.as_bytes()),
+            parse(broken)
+        );
     }
 
     #[test]

@@ -364,6 +364,31 @@ fn unusable_postgres_databases_fail_fast_with_one_line() {
     assert_connection_error(&url, "database \"revise_no_such_database\" does not exist");
 }
 
+/// `postgres:///name` names no host: libpq then uses a Unix socket, in the folder compiled
+/// into it (`/tmp` for the CLI's built-in libpq). The server's socket on Debian is in
+/// `/var/run/postgresql`, where the runtime looks first.
+#[test]
+fn a_postgres_url_without_host_reaches_the_local_socket() {
+    assert!(
+        std::path::Path::new("/var/run/postgresql/.s.PGSQL.5432").exists(),
+        "the PostgreSQL server's socket /var/run/postgresql/.s.PGSQL.5432 is missing; start the server (see README, Tests)"
+    );
+    let ws = Workspace::with_backend(&["app"], Backend::Postgres);
+    ws.revision("app", &Rev::table("a1"));
+    let db = ws.db();
+    let name = db.name().expect("a server database");
+    let user = db.server_user();
+    ws.command()
+        .args([
+            "--database-url",
+            &format!("postgres://{user}@/{name}"),
+            "up",
+        ])
+        .assert()
+        .success();
+    assert_eq!(db.version_rows(), ["a1"]);
+}
+
 #[test]
 fn unusable_mysql_databases_fail_fast_with_one_line() {
     if Backend::Mysql.skip("unusable_mysql_databases_fail_fast_with_one_line") {

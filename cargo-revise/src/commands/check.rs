@@ -14,7 +14,10 @@ use super::{ids, Context};
 
 /// Validates and reports; fails with status 1 when revisions are pending.
 pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
-    let graph = context.workspace.load_graph().map_err(CliError::from)?;
+    let graph = context
+        .workspace
+        .load_graph_without_sql()
+        .map_err(CliError::from)?;
     let warnings = redundant_parents(&graph);
     let members = graph
         .labels()

@@ -9,7 +9,10 @@ use super::{revision_line, Context, LineParts};
 
 /// Prints the current revisions.
 pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
-    let graph = context.workspace.load_graph().map_err(CliError::from)?;
+    let graph = context
+        .workspace
+        .load_graph_without_sql()
+        .map_err(CliError::from)?;
     let setting = context.database()?;
     let rows = context.current_rows(&graph)?;
     let shown = graph.applied_branch_heads(rows.iter().copied());

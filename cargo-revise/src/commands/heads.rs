@@ -9,7 +9,10 @@ use super::{ids, revision_json, revision_line, Context, LineParts};
 
 /// Prints every head (by `Revises`; `--resolve-dependencies` for the real heads only).
 pub fn heads(context: &Context, args: &HeadsArgs) -> Result<(), CliError> {
-    let graph = context.workspace.load_graph().map_err(CliError::from)?;
+    let graph = context
+        .workspace
+        .load_graph_without_sql()
+        .map_err(CliError::from)?;
     let heads = if args.resolve_dependencies {
         graph.real_heads()
     } else {
@@ -36,7 +39,10 @@ pub fn heads(context: &Context, args: &HeadsArgs) -> Result<(), CliError> {
 
 /// Prints every branch point with the revisions it branches into.
 pub fn branches(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
-    let graph = context.workspace.load_graph().map_err(CliError::from)?;
+    let graph = context
+        .workspace
+        .load_graph_without_sql()
+        .map_err(CliError::from)?;
     let points: Vec<_> = graph
         .order()
         .iter()

@@ -12,7 +12,10 @@ use super::{ids, labels, revision_json, revision_line, Context, LineParts};
 
 /// Prints the revisions in range, heads first.
 pub fn run(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
-    let graph = context.workspace.load_graph().map_err(CliError::from)?;
+    let graph = context
+        .workspace
+        .load_graph_without_sql()
+        .map_err(CliError::from)?;
     let needs_db = args.indicate_current
         || args
             .rev_range

@@ -9,7 +9,10 @@ use super::{new, Context};
 
 /// Writes the merge revision into the member the heads belong to.
 pub fn run(context: &Context, args: &MergeArgs) -> Result<(), CliError> {
-    let graph = context.workspace.load_graph().map_err(CliError::from)?;
+    let graph = context
+        .workspace
+        .load_graph_without_sql()
+        .map_err(CliError::from)?;
     let mut parents: Vec<Node> = Vec::new();
     for written in &args.revisions {
         if written == "heads" {

@@ -27,7 +27,10 @@ pub struct RevisionRequest<'a> {
 /// Writes the file and prints its path.
 pub fn run(context: &Context, args: &NewArgs) -> Result<(), CliError> {
     let member = crate::workspace::select_member(&context.workspace, &context.global.packages)?;
-    let graph = context.workspace.load_graph().map_err(CliError::from)?;
+    let graph = context
+        .workspace
+        .load_graph_without_sql()
+        .map_err(CliError::from)?;
     let revises = parents(&graph, &member.label, args.head.as_deref())?;
     write_revision(
         context,

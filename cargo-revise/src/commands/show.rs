@@ -7,7 +7,10 @@ use super::{history::verbose_entry, revision_json, Context};
 
 /// Prints the revision `REV` names (an id, a unique prefix, a label, `head`, `LABEL@head`).
 pub fn run(context: &Context, args: &ShowArgs) -> Result<(), CliError> {
-    let graph = context.workspace.load_graph().map_err(CliError::from)?;
+    let graph = context
+        .workspace
+        .load_graph_without_sql()
+        .map_err(CliError::from)?;
     let node = revise_runtime::target::resolve_single(&graph, &args.rev)
         .map_err(|e| CliError::bad_input(e.to_string()))?;
     match args.format {

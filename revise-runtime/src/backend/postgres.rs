@@ -1,4 +1,4 @@
-//! PostgreSQL through diesel's `PgConnection` (the system's libpq).
+//! PostgreSQL through diesel's `PgConnection` (libpq: the system's, or built in by the CLI).
 //!
 //! DDL is transactional, so each step is one transaction. The run lock is a session
 //! advisory lock taken on a connection of its own (`lock.rs`).
@@ -15,8 +15,9 @@ use super::{DatabaseUrl, DbError, Dialect, StepError, VersionTable};
 const CONNECT_TIMEOUT_SECS: u32 = 5;
 
 pub(super) fn connect(text: &str, shown: &DatabaseUrl) -> Result<PgConnection, DbError> {
+    let text = super::pg_socket::with_socket_dir(text);
     let url = if text.contains("connect_timeout=") {
-        text.to_owned()
+        text.into_owned()
     } else if text.contains('?') {
         format!("{text}&connect_timeout={CONNECT_TIMEOUT_SECS}")
     } else {

@@ -1,0 +1,237 @@
+//! One migrations folder on disk: which files in it are revisions, and their bytes.
+//!
+//! At 10,000 revisions the kernel's work of opening, reading and closing every file is most
+//! of a read-only command's time. On Unix the folder is opened once and every file is opened
+//! relative to it (`openat`), which spares the kernel a walk of the whole path per file, and
+//! the listing's entry types spare a `stat` per file. Elsewhere the same steps use `std::fs`.
+
+use std::io;
+use std::path::Path;
+
+/// Whether a directory entry is a revision file: `*.sql`, not hidden, not starting with `_`.
+pub fn is_revision_file_name(name: &str) -> bool {
+    name.ends_with(".sql") && !name.starts_with('.') && !name.starts_with('_')
+}
+
+/// An open migrations folder.
+pub struct Folder {
+    #[cfg(unix)]
+    fd: rustix::fd::OwnedFd,
+    #[cfg(not(unix))]
+    dir: std::path::PathBuf,
+}
+
+/// What a directory entry's listing says about its type.
+enum EntryKind {
+    Directory,
+    NotDirectory,
+    /// A symlink, or a file system that does not report types: ask the target.
+    Unknown,
+}
+
+impl Folder {
+    /// Opens `dir` for listing and reading.
+    pub fn open(dir: &Path) -> io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{Mode, OFlags, CWD};
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            Ok(Self {
+                fd: rustix::fs::openat(CWD, dir, flags, Mode::empty())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            if !std::fs::metadata(dir)?.is_dir() {
+                return Err(io::Error::other("not a directory"));
+            }
+            Ok(Self {
+                dir: dir.to_owned(),
+            })
+        }
+    }
+
+    /// The names of the revision files, in byte order. Sub-folders (and symlinks to them) are
+    /// left out and not searched, so a symlink loop cannot trap the walk; a dangling symlink
+    /// is kept, so that reading it reports the problem.
+    pub fn revision_names(&self) -> io::Result<Vec<String>> {
+        let mut names = Vec::new();
+        self.each_entry(|name, kind| {
+            if !is_revision_file_name(name) {
+                return;
+            }
+            let is_dir = match kind {
+                EntryKind::Directory => true,
+                EntryKind::NotDirectory => false,
+                EntryKind::Unknown => self.is_dir(name),
+            };
+            if !is_dir {
+                names.push(name.to_owned());
+            }
+        })?;
+        names.sort_unstable();
+        Ok(names)
+    }
+
+    #[cfg(unix)]
+    fn each_entry(&self, mut visit: impl FnMut(&str, EntryKind)) -> io::Result<()> {
+        use rustix::fs::FileType;
+        for entry in rustix::fs::Dir::read_from(&self.fd)? {
+            let entry = entry?;
+            // A name that is not UTF-8 cannot be a revision the other tools would accept.
+            let Ok(name) = entry.file_name().to_str() else {
+                continue;
+            };
+            let kind = match entry.file_type() {
+                FileType::Directory => EntryKind::Directory,
+                FileType::Symlink | FileType::Unknown => EntryKind::Unknown,
+                _ => EntryKind::NotDirectory,
+            };
+            visit(name, kind);
+        }
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    fn each_entry(&self, mut visit: impl FnMut(&str, EntryKind)) -> io::Result<()> {
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let kind = match entry.file_type() {
+                Ok(kind) if kind.is_dir() => EntryKind::Directory,
+                Ok(kind) if !kind.is_symlink() => EntryKind::NotDirectory,
+                _ => EntryKind::Unknown,
+            };
+            visit(name, kind);
+        }
+        Ok(())
+    }
+
+    /// Whether `name` leads to a directory, following symlinks; false when it leads nowhere.
+    fn is_dir(&self, name: &str) -> bool {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{AtFlags, FileType};
+            rustix::fs::statat(&self.fd, name, AtFlags::empty())
+                .is_ok_and(|stat| FileType::from_raw_mode(stat.st_mode) == FileType::Directory)
+        }
+        #[cfg(not(unix))]
+        {
+            self.dir.join(name).is_dir()
+        }
+    }
+
+    /// Reads the whole file `name` into the front of `buffer` and returns its length.
+    ///
+    /// Plain reads into a buffer reused from file to file: `std::fs::read` would ask the
+    /// file's size first (one more system call per revision) and allocate per file. A read
+    /// that does not fill the buffer is the end of a regular file, which saves the final empty
+    /// read. The buffer only grows, for a file larger than any before.
+    pub fn read(&self, name: &str, buffer: &mut Vec<u8>) -> io::Result<usize> {
+        if buffer.len() < 64 * 1024 {
+            buffer.resize(64 * 1024, 0);
+        }
+        let file = self.open_file(name)?;
+        let mut filled = 0;
+        loop {
+            match read_some(&file, &mut buffer[filled..]) {
+                Ok(n) => {
+                    filled += n;
+                    if filled < buffer.len() {
+                        return Ok(filled);
+                    }
+                    let doubled = buffer.len() * 2;
+                    buffer.resize(doubled, 0);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    fn open_file(&self, name: &str) -> io::Result<rustix::fd::OwnedFd> {
+        use rustix::fs::{Mode, OFlags};
+        Ok(rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?)
+    }
+
+    #[cfg(not(unix))]
+    fn open_file(&self, name: &str) -> io::Result<std::fs::File> {
+        std::fs::File::open(self.dir.join(name))
+    }
+}
+
+#[cfg(unix)]
+fn read_some(file: &rustix::fd::OwnedFd, into: &mut [u8]) -> io::Result<usize> {
+    Ok(rustix::io::read(file, into)?)
+}
+
+#[cfg(not(unix))]
+fn read_some(mut file: &std::fs::File, into: &mut [u8]) -> io::Result<usize> {
+    use std::io::Read;
+    file.read(into)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_revision_files_in_byte_order_and_skips_the_rest() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in [
+            "b.sql",
+            "a.sql",
+            "B.sql",
+            "_draft.sql",
+            ".hidden.sql",
+            "notes.txt",
+        ] {
+            std::fs::write(dir.path().join(name), "x").expect("write");
+        }
+        std::fs::create_dir(dir.path().join("folder.sql")).expect("mkdir");
+        let folder = Folder::open(dir.path()).expect("open");
+        assert_eq!(
+            folder.revision_names().expect("list"),
+            ["B.sql", "a.sql", "b.sql"]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keeps_dangling_symlinks_and_skips_symlinked_folders() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::os::unix::fs::symlink(dir.path().join("gone"), dir.path().join("gone.sql"))
+            .expect("symlink");
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("loop.sql")).expect("symlink");
+        let folder = Folder::open(dir.path()).expect("open");
+        assert_eq!(folder.revision_names().expect("list"), ["gone.sql"]);
+        let mut buffer = Vec::new();
+        assert!(folder.read("gone.sql", &mut buffer).is_err());
+    }
+
+    #[test]
+    fn reads_files_larger_than_the_buffer() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = "-- x\n".repeat(40_000);
+        std::fs::write(dir.path().join("big.sql"), &text).expect("write");
+        let folder = Folder::open(dir.path()).expect("open");
+        let mut buffer = Vec::new();
+        let length = folder.read("big.sql", &mut buffer).expect("read");
+        assert_eq!(&buffer[..length], text.as_bytes());
+    }
+
+    #[test]
+    fn opening_a_file_as_a_folder_fails() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").expect("write");
+        assert!(Folder::open(&file).is_err());
+    }
+}
