@@ -46,25 +46,21 @@ pub fn run(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
                 value
             })
             .collect::<Vec<_>>())),
-        Format::Human => {
-            for node in newest_first {
-                let is_current = args.indicate_current && current.contains(&node);
-                if context.printer.verbose > 0 {
-                    context
-                        .printer
-                        .line(verbose_entry(&graph, node, is_current));
-                } else {
-                    let parts = LineParts {
-                        parents: true,
-                        labels: true,
-                        tree: true,
-                        current: is_current,
-                        message: true,
-                    };
-                    context.printer.line(revision_line(&graph, node, parts));
-                }
+        Format::Human => context.printer.lines(newest_first.into_iter().map(|node| {
+            let is_current = args.indicate_current && current.contains(&node);
+            if context.printer.verbose > 0 {
+                verbose_entry(&graph, node, is_current)
+            } else {
+                let parts = LineParts {
+                    parents: true,
+                    labels: true,
+                    tree: true,
+                    current: is_current,
+                    message: true,
+                };
+                revision_line(&graph, node, parts)
             }
-        }
+        })),
     }
     Ok(())
 }

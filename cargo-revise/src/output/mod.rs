@@ -45,6 +45,23 @@ impl Printer {
         }
     }
 
+    /// Prints many lines of a result (suppressed by `--quiet`) through one buffer: `println!`
+    /// writes each line with its own system call, which at 10,000 lines of `history` cost
+    /// more than loading the revisions. A closed pipe (`| head`) ends the output quietly.
+    pub fn lines<S: AsRef<str>>(&self, lines: impl IntoIterator<Item = S>) {
+        use std::io::Write;
+        if self.quiet {
+            return;
+        }
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        for line in lines {
+            if writeln!(out, "{}", line.as_ref()).is_err() {
+                return;
+            }
+        }
+        let _ = out.flush();
+    }
+
     /// Prints a JSON document (never suppressed: a script asked for it).
     pub fn json(&self, value: &serde_json::Value) {
         println!(

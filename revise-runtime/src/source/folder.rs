@@ -13,6 +13,37 @@ pub fn is_revision_file_name(name: &str) -> bool {
     name.ends_with(".sql") && !name.starts_with('.') && !name.starts_with('_')
 }
 
+/// What identifies one version of a file without reading it: device, inode, size, and the
+/// modification and change times in nanoseconds. Every write to a file sets its change time
+/// to the current time, and nothing can set it back, so an unchanged stamp means unchanged
+/// bytes (as long as the file was not changed again within the same clock tick: see
+/// `cache.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileStamp(pub [i64; 5]);
+
+impl FileStamp {
+    /// The later of the modification and change times, in whole seconds since the epoch.
+    pub fn changed_at(&self) -> i64 {
+        self.0[3].max(self.0[4]).div_euclid(1_000_000_000)
+    }
+
+    #[cfg(unix)]
+    fn of(stat: &rustix::fs::Stat) -> Self {
+        // The fields' integer types differ between platforms; all fit in an i128.
+        fn wide(value: impl Into<i128>) -> i128 {
+            value.into()
+        }
+        let nanos = |secs: i128, nanos: i128| (secs * 1_000_000_000 + nanos) as i64;
+        Self([
+            wide(stat.st_dev) as i64,
+            wide(stat.st_ino) as i64,
+            wide(stat.st_size) as i64,
+            nanos(wide(stat.st_mtime), wide(stat.st_mtime_nsec)),
+            nanos(wide(stat.st_ctime), wide(stat.st_ctime_nsec)),
+        ])
+    }
+}
+
 /// An open migrations folder.
 pub struct Folder {
     #[cfg(unix)]
@@ -122,6 +153,43 @@ impl Folder {
         }
     }
 
+    /// The stamp of the file `name` (following a symlink), without opening it.
+    pub fn stamp(&self, name: &str) -> io::Result<FileStamp> {
+        #[cfg(unix)]
+        {
+            use rustix::fs::AtFlags;
+            Ok(FileStamp::of(&rustix::fs::statat(
+                &self.fd,
+                name,
+                AtFlags::empty(),
+            )?))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = name;
+            Err(io::ErrorKind::Unsupported.into())
+        }
+    }
+
+    /// [`Folder::read`], and the file's stamp taken after opening and before reading, so
+    /// that a change made while reading shows as a different stamp next time (a stamp taken
+    /// after reading could describe newer bytes than those read). `None` where stamps are not
+    /// available.
+    pub fn read_stamped(
+        &self,
+        name: &str,
+        buffer: &mut Vec<u8>,
+    ) -> io::Result<(usize, Option<FileStamp>)> {
+        let file = self.open_file(name)?;
+        #[cfg(unix)]
+        let stamp = rustix::fs::fstat(&file)
+            .ok()
+            .map(|stat| FileStamp::of(&stat));
+        #[cfg(not(unix))]
+        let stamp = None;
+        Ok((read_all(&file, buffer)?, stamp))
+    }
+
     /// Reads the whole file `name` into the front of `buffer` and returns its length.
     ///
     /// Plain reads into a buffer reused from file to file: `std::fs::read` would ask the
@@ -129,29 +197,11 @@ impl Folder {
     /// that does not fill the buffer is the end of a regular file, which saves the final empty
     /// read. The buffer only grows, for a file larger than any before.
     pub fn read(&self, name: &str, buffer: &mut Vec<u8>) -> io::Result<usize> {
-        if buffer.len() < 64 * 1024 {
-            buffer.resize(64 * 1024, 0);
-        }
-        let file = self.open_file(name)?;
-        let mut filled = 0;
-        loop {
-            match read_some(&file, &mut buffer[filled..]) {
-                Ok(n) => {
-                    filled += n;
-                    if filled < buffer.len() {
-                        return Ok(filled);
-                    }
-                    let doubled = buffer.len() * 2;
-                    buffer.resize(doubled, 0);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        read_all(&self.open_file(name)?, buffer)
     }
 
     #[cfg(unix)]
-    fn open_file(&self, name: &str) -> io::Result<rustix::fd::OwnedFd> {
+    fn open_file(&self, name: &str) -> io::Result<OpenFile> {
         use rustix::fs::{Mode, OFlags};
         Ok(rustix::fs::openat(
             &self.fd,
@@ -162,10 +212,37 @@ impl Folder {
     }
 
     #[cfg(not(unix))]
-    fn open_file(&self, name: &str) -> io::Result<std::fs::File> {
+    fn open_file(&self, name: &str) -> io::Result<OpenFile> {
         std::fs::File::open(self.dir.join(name))
     }
 }
+
+/// Reads `file` to its end into the front of `buffer` (see [`Folder::read`]).
+fn read_all(file: &OpenFile, buffer: &mut Vec<u8>) -> io::Result<usize> {
+    if buffer.len() < 64 * 1024 {
+        buffer.resize(64 * 1024, 0);
+    }
+    let mut filled = 0;
+    loop {
+        match read_some(file, &mut buffer[filled..]) {
+            Ok(n) => {
+                filled += n;
+                if filled < buffer.len() {
+                    return Ok(filled);
+                }
+                let doubled = buffer.len() * 2;
+                buffer.resize(doubled, 0);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(unix)]
+type OpenFile = rustix::fd::OwnedFd;
+#[cfg(not(unix))]
+type OpenFile = std::fs::File;
 
 #[cfg(unix)]
 fn read_some(file: &rustix::fd::OwnedFd, into: &mut [u8]) -> io::Result<usize> {

@@ -5,12 +5,14 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+mod cache;
 mod folder;
 
 use crate::graph::{GraphError, RevisionGraph};
 use crate::parse::{parse_revision, parse_revision_without_sql, ParseError};
 use crate::revision::Revision;
-use folder::Folder;
+use cache::{FolderEntries, FolderToWrite, HeaderCache};
+use folder::{FileStamp, Folder};
 
 /// A member's migrations folder and the label its revisions carry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,13 +104,14 @@ fn io_error(path: &Path, e: &std::io::Error) -> LoadError {
     }
 }
 
-/// One member's folder, opened and listed.
+/// One member's folder, opened and listed, with its entries in the header cache.
 struct Listed<'a> {
     member: &'a MemberFolder,
     folder: Folder,
     /// The folder as shown to users (relative to the workspace root when inside it).
     shown: PathBuf,
     names: Vec<String>,
+    cached: Option<FolderEntries<'a>>,
 }
 
 /// One file to read: the member's listing and the file's name in it.
@@ -145,6 +148,23 @@ pub fn read_members_keeping(
     root: &Path,
     keep: Keep,
 ) -> Result<Vec<Revision>, LoadErrors> {
+    read_with(members, root, keep, None)
+}
+
+/// A header cache to use: its file, and the time that decides which files have settled.
+#[derive(Clone, Copy, Debug)]
+struct CacheUse<'a> {
+    path: &'a Path,
+    now: i64,
+}
+
+fn read_with(
+    members: &[MemberFolder],
+    root: &Path,
+    keep: Keep,
+    cache_use: Option<CacheUse<'_>>,
+) -> Result<Vec<Revision>, LoadErrors> {
+    let cache = cache_use.and_then(|c| HeaderCache::read(c.path));
     let mut errors = Vec::new();
     let mut listed = Vec::with_capacity(members.len());
     for member in members {
@@ -160,6 +180,9 @@ pub fn read_members_keeping(
                     .unwrap_or(&member.dir)
                     .to_owned(),
                 names,
+                cached: cache
+                    .as_ref()
+                    .and_then(|c| c.folder(&member.dir, &member.label)),
             }),
             Err(e) => errors.push(io_error(&member.dir, &e)),
         }
@@ -179,13 +202,14 @@ pub fn read_members_keeping(
         .min(jobs.len() / FILES_PER_THREAD)
         .max(1);
     let share = jobs.len().div_ceil(threads).max(1);
-    let shares: Vec<(Vec<Revision>, Vec<LoadError>)> = if threads == 1 {
-        vec![read_files(&jobs, keep)]
+    let stamped = cache_use.is_some();
+    let shares: Vec<Share> = if threads == 1 {
+        vec![read_files(&jobs, keep, stamped)]
     } else {
         std::thread::scope(|scope| {
             let handles: Vec<_> = jobs
                 .chunks(share)
-                .map(|chunk| scope.spawn(move || read_files(chunk, keep)))
+                .map(|chunk| scope.spawn(move || read_files(chunk, keep, stamped)))
                 .collect();
             handles
                 .into_iter()
@@ -201,50 +225,150 @@ pub fn read_members_keeping(
     // allocation of a run (about 3 MB at 10,000); growing one vector lets the allocator
     // extend it in place instead of holding a second copy while moving them.
     let mut revisions = Vec::new();
-    for (index, (share, failures)) in shares.into_iter().enumerate() {
+    let mut stamps = Vec::new();
+    let mut hits = 0;
+    for (index, share) in shares.into_iter().enumerate() {
         if index == 0 {
-            revisions = share;
+            revisions = share.revisions;
         } else {
-            revisions.extend(share);
+            revisions.extend(share.revisions);
         }
-        errors.extend(failures);
+        stamps.extend(share.stamps);
+        hits += share.hits;
+        errors.extend(share.failures);
     }
-    if errors.is_empty() {
-        Ok(revisions)
-    } else {
-        Err(LoadErrors(errors))
+    if !errors.is_empty() {
+        return Err(LoadErrors(errors));
     }
+    if let Some(cache_use) = cache_use {
+        let unchanged = hits == jobs.len() && cache.as_ref().map(HeaderCache::len) == Some(hits);
+        if !unchanged {
+            // Best effort: a cache that cannot be written only means reading files next time.
+            let _ = write_cache(cache_use, &listed, &revisions, &stamps);
+        }
+    }
+    Ok(revisions)
 }
 
-/// Reads and parses one share of the files, in order, with one buffer for all of them.
-fn read_files(jobs: &[Job<'_>], keep: Keep) -> (Vec<Revision>, Vec<LoadError>) {
+/// Writes the settled files of every folder to the cache. `revisions` and `stamps` are in
+/// the order of the listings' names (nothing failed).
+fn write_cache(
+    cache_use: CacheUse<'_>,
+    listed: &[Listed<'_>],
+    revisions: &[Revision],
+    stamps: &[Option<FileStamp>],
+) -> std::io::Result<()> {
+    let mut start = 0;
+    let mut folders = Vec::with_capacity(listed.len());
+    for listing in listed {
+        let end = start + listing.names.len();
+        let files = listing
+            .names
+            .iter()
+            .zip(&revisions[start..end])
+            .zip(&stamps[start..end])
+            .filter_map(|((name, revision), stamp)| {
+                let stamp = (*stamp)?;
+                cache::settled(&stamp, cache_use.now).then_some((name.as_str(), stamp, revision))
+            })
+            .collect();
+        folders.push(FolderToWrite {
+            dir: &listing.member.dir,
+            label: &listing.member.label,
+            files,
+        });
+        start = end;
+    }
+    cache::write(cache_use.path, &folders)
+}
+
+/// What one thread read: revisions in file order, their stamps (when asked), the failures,
+/// and how many came from the cache.
+struct Share {
+    revisions: Vec<Revision>,
+    stamps: Vec<Option<FileStamp>>,
+    failures: Vec<LoadError>,
+    hits: usize,
+}
+
+/// Reads and parses one share of the files, in order, with one buffer for all of them. With
+/// `stamped`, a file whose stamp the folder's cache entries know is taken from the cache.
+fn read_files(jobs: &[Job<'_>], keep: Keep, stamped: bool) -> Share {
     let parse = match keep {
         Keep::Everything => parse_revision,
         Keep::Headers => parse_revision_without_sql,
     };
     let mut buffer = Vec::new();
     // Sized once: growing by doubling would copy every revision and leave slack.
-    let mut revisions = Vec::with_capacity(jobs.len());
-    let mut failures = Vec::new();
-    for &(listing, name) in jobs {
+    let mut share = Share {
+        revisions: Vec::with_capacity(jobs.len()),
+        stamps: Vec::with_capacity(if stamped { jobs.len() } else { 0 }),
+        failures: Vec::new(),
+        hits: 0,
+    };
+    let mut next_entry = 0;
+    for (index, &(listing, name)) in jobs.iter().enumerate() {
         let shown = listing.shown.join(name);
-        let parsed = match listing.folder.read(name, &mut buffer) {
-            Ok(length) => {
-                parse(&shown, &listing.member.label, &buffer[..length]).map_err(LoadError::from)
+        let label = &listing.member.label;
+        if index > 0 && !std::ptr::eq(jobs[index - 1].0, listing) {
+            next_entry = 0;
+        }
+        if let Some(cached) = &listing.cached {
+            if let Ok(stamp) = listing.folder.stamp(name) {
+                if let Some(revision) =
+                    cached.revision(name, &stamp, &shown, label, &mut next_entry)
+                {
+                    share.revisions.push(revision);
+                    share.stamps.push(Some(stamp));
+                    share.hits += 1;
+                    continue;
+                }
             }
+        }
+        let read = if stamped {
+            listing.folder.read_stamped(name, &mut buffer)
+        } else {
+            listing.folder.read(name, &mut buffer).map(|n| (n, None))
+        };
+        let parsed = match read {
+            Ok((length, stamp)) => parse(&shown, label, &buffer[..length])
+                .map(|revision| (revision, stamp))
+                .map_err(LoadError::from),
             Err(e) => Err(io_error(&shown, &e)),
         };
         match parsed {
-            Ok(revision) => revisions.push(revision),
-            Err(e) => failures.push(e),
+            Ok((revision, stamp)) => {
+                share.revisions.push(revision);
+                if stamped {
+                    share.stamps.push(stamp);
+                }
+            }
+            Err(e) => share.failures.push(e),
         }
     }
-    (revisions, failures)
+    share
 }
 
 /// Reads every member's folder and builds the validated graph.
 pub fn load_graph(members: &[MemberFolder], root: &Path) -> Result<RevisionGraph, LoadErrors> {
     load_graph_keeping(members, root, Keep::Everything)
+}
+
+/// [`load_graph`] without the SQL ([`Keep::Headers`]), taking unchanged files' headers from
+/// the cache file at `cache` and rewriting it when files changed (see `cache.rs`).
+pub fn load_graph_cached(
+    members: &[MemberFolder],
+    root: &Path,
+    cache: &Path,
+) -> Result<RevisionGraph, LoadErrors> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        });
+    let cache_use = CacheUse { path: cache, now };
+    let revisions = read_with(members, root, Keep::Headers, Some(cache_use))?;
+    Ok(RevisionGraph::build(revisions)?)
 }
 
 /// [`load_graph`], keeping only what `keep` says of each revision.
@@ -255,4 +379,130 @@ pub fn load_graph_keeping(
 ) -> Result<RevisionGraph, LoadErrors> {
     let revisions = read_members_keeping(members, root, keep)?;
     Ok(RevisionGraph::build(revisions)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn revision_text(id: &str, message: &str) -> String {
+        format!("-- {message}\n-- Revision ID: {id}\n-- revise:up\nSELECT 1;\n")
+    }
+
+    /// A member `m` with files `a.sql` and `b.sql`, and where its cache goes.
+    fn member() -> (tempfile::TempDir, Vec<MemberFolder>, PathBuf) {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = root.path().join("m/migrations");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join("a.sql"), revision_text("a", "first")).expect("write");
+        let b = "-- second\n-- Revision ID: b\n-- Revises: a\n-- revise:up\nSELECT 2;\n";
+        std::fs::write(dir.join("b.sql"), b).expect("write");
+        let members = vec![MemberFolder {
+            label: "m".to_owned(),
+            dir,
+        }];
+        let cache = root.path().join("target/revise/headers");
+        (root, members, cache)
+    }
+
+    /// Reads with the cache, as if every file had been left alone for a minute.
+    fn read_cached(root: &Path, members: &[MemberFolder], cache: &Path) -> Vec<Revision> {
+        let now = i64::MAX / 2;
+        read_with(
+            members,
+            root,
+            Keep::Headers,
+            Some(CacheUse { path: cache, now }),
+        )
+        .expect("valid revisions")
+    }
+
+    fn messages(revisions: &[Revision]) -> Vec<&str> {
+        revisions.iter().map(|r| r.message.as_str()).collect()
+    }
+
+    #[test]
+    fn cached_headers_equal_parsed_ones_and_are_used_while_files_are_unchanged() {
+        let (root, members, cache) = member();
+        let first = read_cached(root.path(), &members, &cache);
+        assert!(cache.exists(), "the first read writes the cache");
+        let uncached = read_members_keeping(&members, root.path(), Keep::Headers).expect("ok");
+        assert_eq!(first, uncached);
+        assert_eq!(read_cached(root.path(), &members, &cache), uncached);
+
+        // Proof that the second read came from the cache: a record changed in the cache
+        // (same length) shows, while the file is untouched.
+        let bytes = std::fs::read(&cache).expect("cache");
+        let at = bytes
+            .windows(5)
+            .position(|w| w == b"first")
+            .expect("the message is cached");
+        let mut edited = bytes.clone();
+        edited[at..at + 5].copy_from_slice(b"FIRST");
+        std::fs::write(&cache, &edited).expect("write");
+        assert_eq!(
+            messages(&read_cached(root.path(), &members, &cache)),
+            ["FIRST", "second"]
+        );
+
+        // Any write to the file changes its stamp: the file is read again.
+        let dir = &members[0].dir;
+        std::fs::write(dir.join("a.sql"), revision_text("a", "first, edited")).expect("write");
+        assert_eq!(
+            messages(&read_cached(root.path(), &members, &cache)),
+            ["first, edited", "second"]
+        );
+    }
+
+    #[test]
+    fn added_removed_and_broken_files_are_seen_through_the_cache() {
+        let (root, members, cache) = member();
+        read_cached(root.path(), &members, &cache);
+        let dir = &members[0].dir;
+        std::fs::write(dir.join("c.sql"), revision_text("c", "third")).expect("write");
+        std::fs::remove_file(dir.join("b.sql")).expect("remove");
+        let now = read_cached(root.path(), &members, &cache);
+        assert_eq!(messages(&now), ["first", "third"]);
+
+        std::fs::write(dir.join("c.sql"), "-- third\n-- Revision ID: c\n").expect("write");
+        let errors = read_with(
+            &members,
+            root.path(),
+            Keep::Headers,
+            Some(CacheUse {
+                path: &cache,
+                now: i64::MAX / 2,
+            }),
+        )
+        .expect_err("c.sql has no up marker");
+        assert_eq!(errors.0.len(), 1);
+        assert!(errors.0[0].to_string().contains("c.sql"), "{}", errors);
+    }
+
+    #[test]
+    fn files_changed_in_the_last_seconds_are_not_cached() {
+        let (root, members, cache) = member();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        let now = i64::try_from(now).expect("fits");
+        let cache_use = CacheUse { path: &cache, now };
+        read_with(&members, root.path(), Keep::Headers, Some(cache_use)).expect("valid");
+        let bytes = std::fs::read(&cache).expect("the cache is written");
+        assert!(
+            !bytes.windows(5).any(|w| w == b"a.sql"),
+            "a file written just now is not cached"
+        );
+    }
+
+    #[test]
+    fn a_damaged_cache_is_ignored_and_replaced() {
+        let (root, members, cache) = member();
+        std::fs::create_dir_all(cache.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&cache, b"revise header cache 1 but damaged").expect("write");
+        let revisions = read_cached(root.path(), &members, &cache);
+        assert_eq!(messages(&revisions), ["first", "second"]);
+        assert!(cache::HeaderCache::read(&cache).is_some(), "rewritten");
+    }
 }

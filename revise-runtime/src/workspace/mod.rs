@@ -226,8 +226,29 @@ impl Workspace {
 
     /// [`Workspace::load_graph`] with every check but without the revisions' SQL, for
     /// commands that never run it: less to keep in memory at thousands of revisions.
+    ///
+    /// Headers of files that did not change since the last such command come from a cache
+    /// in the workspace's target folder ([`Workspace::header_cache`]), so that a read-only
+    /// command at thousands of revisions asks each file's stamp instead of reading it.
     pub fn load_graph_without_sql(&self) -> Result<RevisionGraph, LoadErrors> {
-        source::load_graph_keeping(&self.folders(), &self.root, source::Keep::Headers)
+        match self.header_cache() {
+            Some(cache) => source::load_graph_cached(&self.folders(), &self.root, &cache),
+            None => source::load_graph_keeping(&self.folders(), &self.root, source::Keep::Headers),
+        }
+    }
+
+    /// The header cache file: `revise/headers` in the target folder (`CARGO_TARGET_DIR`, as
+    /// cargo reads it, else `target/` at the workspace root). `None` when `REVISE_NO_CACHE`
+    /// is set to anything but an empty string.
+    pub fn header_cache(&self) -> Option<PathBuf> {
+        if std::env::var_os("REVISE_NO_CACHE").is_some_and(|v| !v.is_empty()) {
+            return None;
+        }
+        let target = match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) if !dir.is_empty() => std::env::current_dir().ok()?.join(dir),
+            _ => self.root.join("target"),
+        };
+        Some(target.join("revise").join("headers"))
     }
 }
 
