@@ -3,6 +3,7 @@
     python3 benches/run.py                      # everything (about 30 minutes)
     python3 benches/run.py --sizes 100,1000     # quicker
     python3 benches/run.py --no-alembic --no-diesel --no-postgres
+    python3 benches/run.py --sizes 10000 --no-alembic --no-diesel --no-up   # read commands only
 
 Needs hyperfine and sqlite3/psql (Debian packages); installs Alembic into target/bench-venv and
 diesel_cli into target/bench-tools on first use. Results: target/bench/results.json and
@@ -105,10 +106,12 @@ def measure(args, size, shape, db):
     slow = 3 if size < 10000 else 1
     results = {}
     print(f"{db} {shape} {size}", flush=True)
-    results["revise up"] = hyperfine("revise up", f"{REVISE} up -q", ws, env, ups, prepare=fresh)
-    if args.limit:
-        results["raw limit up"] = hyperfine("raw limit up", raw, root, env, ups, prepare=fresh)
-    sh(fresh, env=env)
+    if args.up:
+        results["revise up"] = hyperfine("revise up", f"{REVISE} up -q", ws, env, ups, prepare=fresh)
+        if args.limit:
+            results["raw limit up"] = hyperfine("raw limit up", raw, root, env, ups, prepare=fresh)
+        sh(fresh, env=env)
+    # With --no-up the database of the last run is reused (this brings it up to date if not).
     sh(f"{REVISE} up -q", cwd=ws, env=env)
     for op in ["heads", "history", "current", "check"]:
         results[f"revise {op}"] = hyperfine(f"revise {op}", f"{REVISE} {op}", ws, env, reads)
@@ -176,6 +179,8 @@ def main():
     parser.add_argument("--no-diesel", dest="diesel", action="store_false")
     parser.add_argument("--no-postgres", dest="postgres", action="store_false")
     parser.add_argument("--no-embedding", dest="embedding", action="store_false")
+    parser.add_argument("--no-up", dest="up", action="store_false",
+                        help="skip `up` and the raw-SQL scripts (keeps their previous figures)")
     parser.add_argument("--no-limit", dest="limit", action="store_false",
                         help="skip the raw-SQL scripts (keeps their previous figures)")
     args = parser.parse_args()

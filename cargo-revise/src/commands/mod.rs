@@ -85,25 +85,39 @@ pub struct LineParts {
 /// One revision on one line, as Alembic's `cmd_format` writes it:
 /// `parents (deps) -> id (labels) (head) (current) (branchpoint) (mergepoint), message`.
 pub fn revision_line(graph: &RevisionGraph, node: Node, parts: LineParts) -> String {
+    // Written into one string without temporaries: `history` makes one line per revision.
     let rev = graph.revision(node);
-    let mut text = String::new();
+    let mut text = String::with_capacity(64 + rev.message.len());
+    let push_ids = |text: &mut String, nodes: &[Node]| {
+        for (i, &n) in nodes.iter().enumerate() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(graph.id(n));
+        }
+    };
     if parts.parents {
         if rev.revises.is_empty() {
             text.push_str("<base>");
         } else {
-            text.push_str(&ids(graph, graph.revises(node)).join(", "));
+            push_ids(&mut text, graph.revises(node));
         }
         if !graph.depends_on(node).is_empty() {
-            text.push_str(&format!(
-                " ({})",
-                ids(graph, graph.depends_on(node)).join(", ")
-            ));
+            text.push_str(" (");
+            push_ids(&mut text, graph.depends_on(node));
+            text.push(')');
         }
         text.push_str(" -> ");
     }
     text.push_str(rev.id.as_str());
     if parts.labels {
-        text.push_str(&format!(" ({})", labels(graph, node).join(", ")));
+        text.push_str(" (");
+        text.push_str(&rev.origin.member);
+        for label in &rev.branch_labels {
+            text.push_str(", ");
+            text.push_str(label);
+        }
+        text.push(')');
     }
     if graph.all_children(node).is_empty() {
         text.push_str(" (head)");
@@ -122,7 +136,8 @@ pub fn revision_line(graph: &RevisionGraph, node: Node, parts: LineParts) -> Str
         }
     }
     if parts.message {
-        text.push_str(&format!(", {}", rev.message));
+        text.push_str(", ");
+        text.push_str(&rev.message);
     }
     text
 }

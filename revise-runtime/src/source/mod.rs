@@ -242,7 +242,9 @@ fn read_with(
     }
     if let Some(cache_use) = cache_use {
         let unchanged = hits == jobs.len() && cache.as_ref().map(HeaderCache::len) == Some(hits);
-        if !unchanged {
+        // Without stamps (a platform that has none) there is nothing worth writing.
+        let stamped = stamps.iter().any(Option::is_some);
+        if !unchanged && stamped {
             // Best effort: a cache that cannot be written only means reading files next time.
             let _ = write_cache(cache_use, &listed, &revisions, &stamps);
         }
