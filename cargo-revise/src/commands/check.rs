@@ -14,6 +14,12 @@ use super::{ids, Context};
 
 /// Validates and reports; fails with status 1 when revisions are pending.
 pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
+    // A database is optional: without any URL, check only the files.
+    let database = settings::configured_database_url(&context.global, &context.workspace);
+    let pending = match &database {
+        Ok(Some(_)) => Some(context.start_reading_rows()),
+        _ => None,
+    };
     let graph = context
         .workspace
         .load_graph_without_sql()
@@ -23,11 +29,10 @@ pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
         .labels()
         .filter(|(_, owner)| graph.revises(*owner).is_empty())
         .count();
-    // A database is optional: without any URL, check only the files.
-    let database = settings::configured_database_url(&context.global, &context.workspace)?;
-    let pending: Option<Vec<Node>> = match &database {
-        Some(_) => {
-            let rows = context.current_rows(&graph)?;
+    let database = database?;
+    let pending: Option<Vec<Node>> = match pending {
+        Some(pending) => {
+            let rows = pending.nodes(&graph)?;
             let goal = plan::upgrade_goal(&graph, &rows, &Target::Heads, "heads")
                 .map_err(|e| CliError::failed(e.to_string()))?;
             Some(

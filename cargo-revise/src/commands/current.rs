@@ -9,12 +9,13 @@ use super::{revision_line, Context, LineParts};
 
 /// Prints the current revisions.
 pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
+    let pending = context.start_reading_rows();
     let graph = context
         .workspace
         .load_graph_without_sql()
         .map_err(CliError::from)?;
     let setting = context.database()?;
-    let rows = context.current_rows(&graph)?;
+    let rows = pending.nodes(&graph)?;
     let shown = graph.applied_branch_heads(rows.iter().copied());
     match args.format {
         Format::Json => context.printer.json(&json!({

@@ -14,7 +14,9 @@ mod show;
 mod stairway;
 mod stamp;
 
-use revise_runtime::backend::{connect_existing, DatabaseConnection};
+use std::thread::JoinHandle;
+
+use revise_runtime::backend::{connect_existing, DatabaseConnection, VersionStore, VersionTable};
 use revise_runtime::graph::Node;
 use revise_runtime::RevisionGraph;
 
@@ -175,6 +177,27 @@ pub fn revision_json(graph: &RevisionGraph, node: Node) -> serde_json::Value {
 }
 
 impl Context {
+    /// Starts reading the version rows on a thread of its own, for the command to collect
+    /// after loading the graph: opening the database (SQLite parsing a schema of thousands
+    /// of tables, a PostgreSQL connection with its TLS handshake) costs about as much as
+    /// loading thousands of revisions, and neither needs the other. The thread is not
+    /// waited for when the files are bad: their errors come first and at once, even when
+    /// the server is slow to answer. Settings errors wait for [`PendingRows::nodes`] too.
+    pub fn start_reading_rows(&self) -> PendingRows {
+        let started = settings::version_table(&self.workspace).and_then(|table| {
+            let url = self.database()?.url;
+            let read_table = table.clone();
+            let rows = std::thread::spawn(move || -> Result<Vec<String>, CliError> {
+                Ok(match connect_existing(&url)? {
+                    Some(mut conn) => conn.read_rows(&read_table)?.unwrap_or_default(),
+                    None => Vec::new(),
+                })
+            });
+            Ok((table, rows))
+        });
+        PendingRows(started)
+    }
+
     /// The rows of the version table, or empty when the database does not exist yet.
     pub fn current_rows(&self, graph: &RevisionGraph) -> Result<revise_runtime::NodeSet, CliError> {
         let table = settings::version_table(&self.workspace)?;
@@ -183,5 +206,24 @@ impl Context {
             Some(mut conn) => migrator.current(&mut conn)?,
             None => revise_runtime::NodeSet::new(),
         })
+    }
+}
+
+/// The thread reading the version rows.
+type RowsThread = JoinHandle<Result<Vec<String>, CliError>>;
+
+/// Version rows being read (see [`Context::start_reading_rows`]).
+pub struct PendingRows(Result<(VersionTable, RowsThread), CliError>);
+
+impl PendingRows {
+    /// Waits for the rows and turns them into revisions of `graph`, refusing ids no file
+    /// declares.
+    pub fn nodes(self, graph: &RevisionGraph) -> Result<revise_runtime::NodeSet, CliError> {
+        let (table, rows) = self.0?;
+        let rows = rows
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        let migrator = revise_runtime::Migrator::new(graph).with_version_table(table);
+        Ok(migrator.nodes(&rows)?)
     }
 }
