@@ -17,7 +17,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         in Alembic's own `alembic_version` table. `cargo revise up` applies exactly what the \
         database lacks, in graph order.\n\n\
         The database comes from --database-url, else the DATABASE_URL environment variable, else \
-        DATABASE_URL in the workspace's .env file.",
+        DATABASE_URL in the workspace's .env file.\n\n\
+        Commands that only read the graph keep the parsed headers of unchanged files in \
+        target/revise/headers (under CARGO_TARGET_DIR when set); REVISE_NO_CACHE=1 turns this off.",
     after_help = "Exit status: 0 success, 1 the operation failed (a revision failed, the database refused), 2 bad usage or bad revision files."
 )]
 pub struct Cli {

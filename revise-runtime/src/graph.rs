@@ -737,19 +737,25 @@ pub(crate) mod tests {
         }
     }
 
+    /// users u1 -> u2; billing b1 -> b2, where b2 depends on u2: the smallest graph with
+    /// two members and a dependency between them.
+    pub(crate) fn users_and_billing() -> RevisionGraph {
+        RevisionGraph::build(vec![
+            rev("users", "u1", &[], &[]),
+            rev("users", "u2", &["u1"], &[]),
+            rev("billing", "b1", &[], &[]),
+            rev("billing", "b2", &["b1"], &["u2"]),
+        ])
+        .expect("valid")
+    }
+
     pub(crate) fn ids(graph: &RevisionGraph, nodes: impl IntoIterator<Item = Node>) -> Vec<String> {
         nodes.into_iter().map(|n| graph.id(n).to_owned()).collect()
     }
 
     #[test]
     fn heads_bases_and_order_of_two_members() {
-        let g = RevisionGraph::build(vec![
-            rev("users", "u1", &[], &[]),
-            rev("users", "u2", &["u1"], &[]),
-            rev("billing", "b1", &[], &[]),
-            rev("billing", "b2", &["b1"], &["u2"]),
-        ])
-        .expect("valid");
+        let g = users_and_billing();
         assert_eq!(ids(&g, g.heads()), ["u2", "b2"]);
         assert_eq!(ids(&g, g.real_heads()), ["b2"]);
         assert_eq!(ids(&g, g.bases()), ["u1", "b1"]);
@@ -826,13 +832,7 @@ pub(crate) mod tests {
 
     #[test]
     fn is_ancestor_follows_parents_and_dependencies() {
-        let g = RevisionGraph::build(vec![
-            rev("users", "u1", &[], &[]),
-            rev("users", "u2", &["u1"], &[]),
-            rev("billing", "b1", &[], &[]),
-            rev("billing", "b2", &["b1"], &["u2"]),
-        ])
-        .expect("valid");
+        let g = users_and_billing();
         for a in 0..g.len() {
             for b in 0..g.len() {
                 assert_eq!(
@@ -846,13 +846,7 @@ pub(crate) mod tests {
 
     #[test]
     fn maximal_keeps_what_nothing_applied_descends_from() {
-        let g = RevisionGraph::build(vec![
-            rev("users", "u1", &[], &[]),
-            rev("users", "u2", &["u1"], &[]),
-            rev("billing", "b1", &[], &[]),
-            rev("billing", "b2", &["b1"], &["u2"]),
-        ])
-        .expect("valid");
+        let g = users_and_billing();
         let all = g.ancestors_inclusive([3]);
         assert_eq!(ids(&g, g.maximal(&all)), ["b2"]);
         let without_b2: NodeSet = [0, 1, 2].into();

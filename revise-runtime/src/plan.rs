@@ -360,7 +360,7 @@ fn build_plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::tests::{ids, rev};
+    use crate::graph::tests::{ids, rev, users_and_billing};
 
     fn chain() -> RevisionGraph {
         RevisionGraph::build(vec![
@@ -445,13 +445,7 @@ mod tests {
 
     #[test]
     fn members_and_dependencies() {
-        let g = RevisionGraph::build(vec![
-            rev("users", "u1", &[], &[]),
-            rev("users", "u2", &["u1"], &[]),
-            rev("billing", "b1", &[], &[]),
-            rev("billing", "b2", &["b1"], &["u2"]),
-        ])
-        .expect("valid");
+        let g = users_and_billing();
         let plan = up(&g, &NodeSet::new(), "heads").expect("plan");
         assert_eq!(ids(&g, plan.rows_after.clone()), ["b2"]);
         assert!(matches!(

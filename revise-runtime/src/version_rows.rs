@@ -274,7 +274,7 @@ pub fn stamp_transition(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::tests::{ids, rev};
+    use crate::graph::tests::{ids, rev, users_and_billing};
 
     /// Runs steps through `transition` like Alembic's `_assert_upgrade` helper.
     fn run(graph: &RevisionGraph, rows: &mut NodeSet, steps: &[(&str, Direction)]) {
@@ -320,13 +320,7 @@ mod tests {
     #[test]
     fn dependencies_across_members() {
         use Direction::*;
-        let g = RevisionGraph::build(vec![
-            rev("users", "u1", &[], &[]),
-            rev("users", "u2", &["u1"], &[]),
-            rev("billing", "b1", &[], &[]),
-            rev("billing", "b2", &["b1"], &["u2"]),
-        ])
-        .expect("valid");
+        let g = users_and_billing();
         let mut rows = NodeSet::new();
         run(
             &g,

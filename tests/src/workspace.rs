@@ -172,12 +172,32 @@ impl Workspace {
     /// `DATABASE_URL` (a developer's own would leak into the test), `NO_COLOR=1`, and no
     /// database argument yet.
     pub fn command(&self) -> Command {
-        let mut command = Command::new(cargo_revise());
+        Command::from_std(self.clean_command())
+    }
+
+    fn clean_command(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(cargo_revise());
         command
             .current_dir(self.root())
             .env_remove("DATABASE_URL")
             .env_remove("CLICOLOR_FORCE")
             .env("NO_COLOR", "1");
+        command
+    }
+
+    /// [`Workspace::clean_command`] pointed at this workspace's database the way the
+    /// workspace was made to pass it (flag, environment or env file).
+    fn command_with_database(&self) -> std::process::Command {
+        let mut command = self.clean_command();
+        match self.via {
+            UrlVia::Flag => {
+                command.arg("--database-url").arg(self.db.url());
+            }
+            UrlVia::Environment => {
+                command.env("DATABASE_URL", self.db.url());
+            }
+            UrlVia::EnvFile => {}
+        }
         command
     }
 
@@ -188,17 +208,9 @@ impl Workspace {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut command = self.command();
-        match self.via {
-            UrlVia::Flag => {
-                command.arg("--database-url").arg(self.db.url());
-            }
-            UrlVia::Environment => {
-                command.env("DATABASE_URL", self.db.url());
-            }
-            UrlVia::EnvFile => {}
-        }
-        command.args(args).assert()
+        Command::from_std(self.command_with_database())
+            .args(args)
+            .assert()
     }
 
     /// Starts `cargo-revise ARGS` like [`Workspace::run`] does, without waiting: for runs
@@ -209,26 +221,11 @@ impl Workspace {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut command = std::process::Command::new(cargo_revise());
-        command
-            .current_dir(self.root())
-            .env_remove("DATABASE_URL")
-            .env_remove("CLICOLOR_FORCE")
-            .env("NO_COLOR", "1")
+        self.command_with_database()
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        match self.via {
-            UrlVia::Flag => {
-                command.arg("--database-url").arg(self.db.url());
-            }
-            UrlVia::Environment => {
-                command.env("DATABASE_URL", self.db.url());
-            }
-            UrlVia::EnvFile => {}
-        }
-        command
-            .args(args)
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", cargo_revise().display()))
     }

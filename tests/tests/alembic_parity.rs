@@ -324,17 +324,7 @@ fn cargo_revise_continues_a_database_alembic_upgraded_part_way() {
     assert_eq!(read_state(&db).rows, ["u2"]);
 
     graph.write_workspace(&dir.join("workspace"));
-    let output = cargo_revise_on(
-        cargo_revise(),
-        &dir.join("workspace"),
-        &db,
-        &strings(&["up"]),
-    );
-    assert!(
-        output.status.success(),
-        "cargo revise up failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    revise_up_succeeds(&dir.join("workspace"), &db);
     let state = read_state(&db);
     assert_eq!(state.rows, ["b2"], "the maximal applied revision");
     assert_eq!(
@@ -473,17 +463,7 @@ fn alembic_current_reads_a_database_cargo_revise_migrated() {
     let dir = work.path();
     graph.write_workspace(&dir.join("workspace"));
     let db = dir.join("cargo.db");
-    let output = cargo_revise_on(
-        cargo_revise(),
-        &dir.join("workspace"),
-        &db,
-        &strings(&["up"]),
-    );
-    assert!(
-        output.status.success(),
-        "cargo revise up failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    revise_up_succeeds(&dir.join("workspace"), &db);
     // Writes the Alembic project (and runs nothing on the database it names).
     alembic_batch(
         &[AlembicJob {
@@ -544,5 +524,15 @@ fn alembic_current_agrees_on_random_databases_cargo_revise_migrated() {
         failures.is_empty(),
         "`alembic current` read cargo revise's database differently:\n{}",
         failures.join("\n")
+    );
+}
+
+/// Runs `cargo revise up` on `workspace` against the SQLite file `db` and insists it works.
+fn revise_up_succeeds(workspace: &std::path::Path, db: &std::path::Path) {
+    let output = cargo_revise_on(cargo_revise(), workspace, db, &strings(&["up"]));
+    assert!(
+        output.status.success(),
+        "cargo revise up failed: {}",
+        String::from_utf8_lossy(&output.stderr)
     );
 }

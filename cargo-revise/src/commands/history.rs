@@ -12,19 +12,19 @@ use super::{ids, labels, revision_json, revision_line, Context, LineParts};
 
 /// Prints the revisions in range, heads first.
 pub fn run(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
-    let graph = context
-        .workspace
-        .load_graph_without_sql()
-        .map_err(CliError::from)?;
     let needs_db = args.indicate_current
         || args
             .rev_range
             .as_deref()
             .is_some_and(|r| r.split(':').any(|end| end.trim() == "current"));
-    let current: Vec<Node> = if needs_db {
-        graph.applied_branch_heads(context.current_rows(&graph)?)
-    } else {
-        Vec::new()
+    let pending = needs_db.then(|| context.start_reading_rows());
+    let graph = context
+        .workspace
+        .load_graph_without_sql()
+        .map_err(CliError::from)?;
+    let current: Vec<Node> = match pending {
+        Some(pending) => graph.applied_branch_heads(pending.nodes(&graph)?),
+        None => Vec::new(),
     };
     let in_range = match &args.rev_range {
         Some(range) => range_nodes(&graph, range, &current)?,

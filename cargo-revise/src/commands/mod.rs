@@ -16,7 +16,7 @@ mod stamp;
 
 use std::thread::JoinHandle;
 
-use revise_runtime::backend::{connect_existing, DatabaseConnection, VersionStore, VersionTable};
+use revise_runtime::backend::{connect_existing, VersionStore, VersionTable};
 use revise_runtime::graph::Node;
 use revise_runtime::RevisionGraph;
 
@@ -40,12 +40,6 @@ impl Context {
     /// The database URL by precedence.
     pub fn database(&self) -> Result<DatabaseSetting, CliError> {
         settings::database_url(&self.global, &self.workspace)
-    }
-
-    /// Connects only to a database that exists (for commands that only read).
-    pub fn connect_existing(&self) -> Result<Option<DatabaseConnection>, CliError> {
-        let setting = self.database()?;
-        Ok(connect_existing(&setting.url)?)
     }
 }
 
@@ -196,16 +190,6 @@ impl Context {
             Ok((table, rows))
         });
         PendingRows(started)
-    }
-
-    /// The rows of the version table, or empty when the database does not exist yet.
-    pub fn current_rows(&self, graph: &RevisionGraph) -> Result<revise_runtime::NodeSet, CliError> {
-        let table = settings::version_table(&self.workspace)?;
-        let migrator = revise_runtime::Migrator::new(graph).with_version_table(table);
-        Ok(match self.connect_existing()? {
-            Some(mut conn) => migrator.current(&mut conn)?,
-            None => revise_runtime::NodeSet::new(),
-        })
     }
 }
 

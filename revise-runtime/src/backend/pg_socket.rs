@@ -6,21 +6,18 @@
 //! So a URL that names no host (`postgres:///app`) gets the first of the usual folders that
 //! holds the server's socket, which is what the system's libpq would have found.
 
-use std::borrow::Cow;
 use std::path::Path;
 
 /// The folders to look in, in order: the distributions' first, then PostgreSQL's default.
 const SOCKET_DIRS: [&str; 3] = ["/var/run/postgresql", "/run/postgresql", "/tmp"];
 
-/// `url` with `host=<socket folder>` added when it names no host, the environment sets no
-/// `PGHOST`, and one of the usual folders holds the socket for its port.
-pub(super) fn with_socket_dir(url: &str) -> Cow<'_, str> {
+/// The folder to pass as `host=` for `url`: `Some` when the URL names no host, the
+/// environment sets no `PGHOST`, and one of the usual folders holds the socket for its port.
+pub(super) fn socket_dir(url: &str) -> Option<&'static str> {
     if std::env::var_os("PGHOST").is_some() {
-        return Cow::Borrowed(url);
+        return None;
     }
-    let Some((authority, query)) = split(url) else {
-        return Cow::Borrowed(url);
-    };
+    let (authority, query) = split(url)?;
     let host_port = authority
         .rsplit_once('@')
         .map_or(authority, |(_, rest)| rest);
@@ -29,7 +26,7 @@ pub(super) fn with_socket_dir(url: &str) -> Cow<'_, str> {
         None => (host_port, None),
     };
     if !host.is_empty() || query_value(query, "host").is_some() {
-        return Cow::Borrowed(url);
+        return None;
     }
     let port = port
         .filter(|p| !p.is_empty())
@@ -38,16 +35,9 @@ pub(super) fn with_socket_dir(url: &str) -> Cow<'_, str> {
         .or_else(|| std::env::var("PGPORT").ok())
         .unwrap_or_else(|| "5432".to_owned());
     let socket = format!(".s.PGSQL.{port}");
-    match SOCKET_DIRS
-        .iter()
+    SOCKET_DIRS
+        .into_iter()
         .find(|dir| Path::new(dir).join(&socket).exists())
-    {
-        Some(dir) => {
-            let separator = if url.contains('?') { '&' } else { '?' };
-            Cow::Owned(format!("{url}{separator}host={dir}"))
-        }
-        None => Cow::Borrowed(url),
-    }
 }
 
 /// The authority (`user@host:port`) and the query of `scheme://authority/path?query`.
@@ -78,7 +68,7 @@ mod tests {
             "postgres:///test?host=/somewhere",
             "postgres://user:pw@db.example.com/test?sslmode=require",
         ] {
-            assert_eq!(with_socket_dir(url), url);
+            assert_eq!(socket_dir(url), None, "{url}");
         }
     }
 
@@ -93,11 +83,11 @@ mod tests {
 
     #[test]
     fn a_url_without_host_gets_a_folder_that_holds_a_socket_or_nothing() {
-        let url = "postgres:///test";
-        let result = with_socket_dir(url);
-        match result.strip_prefix("postgres:///test?host=") {
+        match socket_dir("postgres:///test") {
             Some(dir) => assert!(Path::new(dir).join(".s.PGSQL.5432").exists()),
-            None => assert_eq!(result, url),
+            None => assert!(SOCKET_DIRS
+                .iter()
+                .all(|dir| !Path::new(dir).join(".s.PGSQL.5432").exists())),
         }
     }
 }

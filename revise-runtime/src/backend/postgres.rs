@@ -15,15 +15,26 @@ use super::{DatabaseUrl, DbError, Dialect, StepError, VersionTable};
 const CONNECT_TIMEOUT_SECS: u32 = 5;
 
 pub(super) fn connect(text: &str, shown: &DatabaseUrl) -> Result<PgConnection, DbError> {
-    let text = super::pg_socket::with_socket_dir(text);
-    let url = if text.contains("connect_timeout=") {
-        text.into_owned()
-    } else if text.contains('?') {
-        format!("{text}&connect_timeout={CONNECT_TIMEOUT_SECS}")
-    } else {
-        format!("{text}?connect_timeout={CONNECT_TIMEOUT_SECS}")
-    };
+    let mut url = text.to_owned();
+    if !text.contains("connect_timeout=") {
+        add_parameter(
+            &mut url,
+            "connect_timeout",
+            &CONNECT_TIMEOUT_SECS.to_string(),
+        );
+    }
+    if let Some(dir) = super::pg_socket::socket_dir(text) {
+        add_parameter(&mut url, "host", dir);
+    }
     PgConnection::establish(&url).map_err(|e| DbError::new(format!("connecting to {shown}"), e))
+}
+
+/// Appends `key=value` to the URL's query.
+fn add_parameter(url: &mut String, key: &str, value: &str) {
+    url.push(if url.contains('?') { '&' } else { '?' });
+    url.push_str(key);
+    url.push('=');
+    url.push_str(value);
 }
 
 impl SqlConnection for PgConnection {

@@ -193,17 +193,12 @@ fn read_files(jobs: &[Job<'_>], keep: Keep, stamped: bool) -> Share {
         if index > 0 && !std::ptr::eq(jobs[index - 1].0, listing) {
             next_entry = 0;
         }
-        if let Some(cached) = &listing.cached {
-            if let Ok(stamp) = listing.folder.stamp(name) {
-                if let Some(revision) =
-                    cached.revision(name, &stamp, &shown, label, &mut next_entry)
-                {
-                    share.revisions.push(revision);
-                    share.stamps.push(Some(stamp));
-                    share.hits += 1;
-                    continue;
-                }
-            }
+        if let Some((mut revision, stamp)) = cached_revision(listing, name, &mut next_entry) {
+            revision.origin.path = shown;
+            share.revisions.push(revision);
+            share.stamps.push(Some(stamp));
+            share.hits += 1;
+            continue;
         }
         let read = if stamped {
             listing.folder.read_stamped(name, &mut buffer)
@@ -227,4 +222,17 @@ fn read_files(jobs: &[Job<'_>], keep: Keep, stamped: bool) -> Share {
         }
     }
     share
+}
+
+/// The file's revision from the header cache, when the cache knows the file at its present
+/// stamp; `next` is where the folder's entries are searched first (see `cache.rs`).
+fn cached_revision(
+    listing: &Listed<'_>,
+    name: &str,
+    next: &mut usize,
+) -> Option<(Revision, FileStamp)> {
+    let cached = listing.cached.as_ref()?;
+    let stamp = listing.folder.stamp(name).ok()?;
+    let revision = cached.revision(name, &stamp, &listing.member.label, next)?;
+    Some((revision, stamp))
 }
