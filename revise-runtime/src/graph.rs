@@ -131,23 +131,22 @@ impl RevisionGraph {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let order = match topological_order(&revisions, &revises, &depends_on) {
+        // Every edge once: `Revises`, then the dependencies that are not also parents.
+        let mut needs = Adjacency::with_capacity(revisions.len(), revises.targets.len());
+        for node in 0..revisions.len() {
+            for &parent in revises.get(node).iter().chain(depends_on.get(node)) {
+                needs.push_unique(parent);
+            }
+            needs.end_row();
+        }
+        let all_children = needs.reversed();
+        let order = match topological_order(&revisions, &needs, &all_children) {
             Ok(order) => order,
             Err(cycle) => return Err(vec![cycle]),
         };
+        drop(needs);
         let parents = normalized_parents(&revises, &depends_on, &order);
-        let mut children = vec![Vec::new(); revisions.len()];
-        let mut all_children = vec![Vec::new(); revisions.len()];
-        for node in 0..revisions.len() {
-            for &parent in &revises[node] {
-                children[parent].push(node);
-            }
-            for &parent in revises[node].iter().chain(&depends_on[node]) {
-                if !all_children[parent].contains(&node) {
-                    all_children[parent].push(node);
-                }
-            }
-        }
+        let children = revises.reversed();
         let mut rank = vec![0; revisions.len()];
         for (position, &node) in order.iter().enumerate() {
             rank[node] = position;
@@ -157,11 +156,11 @@ impl RevisionGraph {
         Ok(Self {
             revisions,
             by_id,
-            revises: Adjacency::new(&revises),
-            depends_on: Adjacency::new(&depends_on),
-            parents: Adjacency::new(&parents),
-            children: Adjacency::new(&children),
-            all_children: Adjacency::new(&all_children),
+            revises,
+            depends_on,
+            parents,
+            children,
+            all_children,
             rank,
             label_owner,
             order,
@@ -378,28 +377,67 @@ impl RevisionGraph {
     }
 }
 
-/// Adjacency lists in one allocation (compressed rows): at 10,000 revisions, five lists of
-/// small vectors cost megabytes that `heads` and `current` have no use for.
+/// Adjacency lists in one allocation (compressed rows), built row by row in node order: at
+/// 10,000 revisions, a vector per node and list cost 50,000 allocations (a fifth of `heads`)
+/// and megabytes that `heads` and `current` have no use for.
 #[derive(Clone, Debug)]
 struct Adjacency {
+    /// Row `n` is `targets[offsets[n]..offsets[n + 1]]`.
     offsets: Vec<u32>,
     targets: Vec<Node>,
 }
 
 impl Adjacency {
-    fn new(lists: &[Vec<Node>]) -> Self {
-        let mut offsets = Vec::with_capacity(lists.len() + 1);
-        let mut targets = Vec::with_capacity(lists.iter().map(Vec::len).sum());
+    fn with_capacity(rows: usize, targets: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
         offsets.push(0);
-        for list in lists {
-            targets.extend_from_slice(list);
-            offsets.push(u32::try_from(targets.len()).unwrap_or(u32::MAX));
+        Self {
+            offsets,
+            targets: Vec::with_capacity(targets),
         }
-        Self { offsets, targets }
+    }
+
+    /// Adds `target` to the row being built, unless the row has it already.
+    fn push_unique(&mut self, target: Node) {
+        let row_start = self.offsets.last().map_or(0, |&o| o as usize);
+        if !self.targets[row_start..].contains(&target) {
+            self.targets.push(target);
+        }
+    }
+
+    /// Closes the row being built; the next pushes go to the next node.
+    fn end_row(&mut self) {
+        self.offsets
+            .push(u32::try_from(self.targets.len()).unwrap_or(u32::MAX));
     }
 
     fn get(&self, node: Node) -> &[Node] {
         &self.targets[self.offsets[node] as usize..self.offsets[node + 1] as usize]
+    }
+
+    fn rows(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// The same edges pointing the other way; each row lists its sources in node order.
+    fn reversed(&self) -> Self {
+        let rows = self.rows();
+        let mut offsets = vec![0u32; rows + 1];
+        for &target in &self.targets {
+            offsets[target + 1] += 1;
+        }
+        for row in 0..rows {
+            offsets[row + 1] += offsets[row];
+        }
+        let mut next: Vec<u32> = offsets[..rows].to_vec();
+        let mut targets = vec![0; self.targets.len()];
+        for source in 0..rows {
+            for &target in self.get(source) {
+                targets[next[target] as usize] = source;
+                next[target] += 1;
+            }
+        }
+        Self { offsets, targets }
     }
 }
 
@@ -435,43 +473,40 @@ fn resolve_revises(
     revisions: &[Revision],
     by_id: &IdIndex<'_>,
     errors: &mut Vec<GraphError>,
-) -> Vec<Vec<Node>> {
-    revisions
-        .iter()
-        .map(|rev| {
-            let mut parents = Vec::with_capacity(rev.revises.len());
-            for parent in &rev.revises {
-                match by_id.get(parent.as_str()) {
-                    None => errors.push(graph_error(
+) -> Adjacency {
+    let mut revises = Adjacency::with_capacity(revisions.len(), revisions.len());
+    for rev in revisions {
+        for parent in &rev.revises {
+            match by_id.get(parent.as_str()) {
+                None => errors.push(graph_error(
+                    rev,
+                    rev.lines.revises,
+                    GraphErrorKind::UnknownParent(parent.to_string()),
+                )),
+                Some(p) if revisions[p].origin.member != rev.origin.member => {
+                    errors.push(graph_error(
                         rev,
                         rev.lines.revises,
-                        GraphErrorKind::UnknownParent(parent.to_string()),
-                    )),
-                    Some(p) if revisions[p].origin.member != rev.origin.member => {
-                        errors.push(graph_error(
-                            rev,
-                            rev.lines.revises,
-                            GraphErrorKind::CrossMemberParent {
-                                parent: parent.to_string(),
-                                parent_member: revisions[p].origin.member.clone(),
-                                member: rev.origin.member.clone(),
-                            },
-                        ))
-                    }
-                    Some(p) if !parents.contains(&p) => parents.push(p),
-                    Some(_) => {}
+                        GraphErrorKind::CrossMemberParent {
+                            parent: parent.to_string(),
+                            parent_member: revisions[p].origin.member.clone(),
+                            member: rev.origin.member.clone(),
+                        },
+                    ))
                 }
+                Some(p) => revises.push_unique(p),
             }
-            parents
-        })
-        .collect()
+        }
+        revises.end_row();
+    }
+    revises
 }
 
 /// Gives each member's label to its root and each `Branch Labels` entry to its revision,
 /// refusing second roots and labels used twice.
 fn declare_labels(
     revisions: &[Revision],
-    revises: &[Vec<Node>],
+    revises: &Adjacency,
     by_id: &IdIndex<'_>,
     errors: &mut Vec<GraphError>,
 ) -> BTreeMap<String, Node> {
@@ -503,7 +538,7 @@ fn declare_labels(
     };
     for (node, rev) in revisions.iter().enumerate() {
         // A root is a revision without `Revises`; unresolved parents were reported already.
-        if rev.revises.is_empty() && revises[node].is_empty() {
+        if rev.revises.is_empty() && revises.get(node).is_empty() {
             if let Some(&first) = roots.get(rev.origin.member.as_str()) {
                 errors.push(graph_error(
                     rev,
@@ -533,52 +568,43 @@ fn resolve_depends_on(
     by_id: &IdIndex<'_>,
     labels: &BTreeMap<String, Node>,
     errors: &mut Vec<GraphError>,
-) -> Vec<Vec<Node>> {
-    revisions
-        .iter()
-        .map(|rev| {
-            let mut deps = Vec::new();
-            for name in &rev.depends_on {
-                let resolved = by_id
-                    .get(name.as_str())
-                    .or_else(|| labels.get(name).copied());
-                let resolved = resolved.map(Ok).unwrap_or_else(|| {
-                    let matches: Vec<Node> = by_id.with_prefix(name).collect();
-                    match matches.as_slice() {
-                        [only] => Ok(*only),
-                        [] => Err(GraphErrorKind::UnknownDependency(name.clone())),
-                        many => Err(GraphErrorKind::AmbiguousDependency {
-                            prefix: name.clone(),
-                            candidates: many.iter().map(|&n| revisions[n].id.to_string()).collect(),
-                        }),
-                    }
-                });
-                match resolved {
-                    Ok(node) if !deps.contains(&node) => deps.push(node),
-                    Ok(_) => {}
-                    Err(kind) => errors.push(graph_error(rev, rev.lines.depends_on, kind)),
+) -> Adjacency {
+    let mut depends_on = Adjacency::with_capacity(revisions.len(), 0);
+    for rev in revisions {
+        for name in &rev.depends_on {
+            let resolved = by_id
+                .get(name.as_str())
+                .or_else(|| labels.get(name).copied());
+            let resolved = resolved.map(Ok).unwrap_or_else(|| {
+                let matches: Vec<Node> = by_id.with_prefix(name).collect();
+                match matches.as_slice() {
+                    [only] => Ok(*only),
+                    [] => Err(GraphErrorKind::UnknownDependency(name.clone())),
+                    many => Err(GraphErrorKind::AmbiguousDependency {
+                        prefix: name.clone(),
+                        candidates: many.iter().map(|&n| revisions[n].id.to_string()).collect(),
+                    }),
                 }
+            });
+            match resolved {
+                Ok(node) => depends_on.push_unique(node),
+                Err(kind) => errors.push(graph_error(rev, rev.lines.depends_on, kind)),
             }
-            deps
-        })
-        .collect()
+        }
+        depends_on.end_row();
+    }
+    depends_on
 }
 
-/// Kahn's algorithm over `Revises` and `Depends On`; a leftover means a cycle.
+/// Kahn's algorithm over `needs` (`Revises` and `Depends On`, each edge once) and its
+/// reverse; a leftover means a cycle.
 fn topological_order(
     revisions: &[Revision],
-    revises: &[Vec<Node>],
-    depends_on: &[Vec<Node>],
+    needs: &Adjacency,
+    needed_by: &Adjacency,
 ) -> Result<Vec<Node>, GraphError> {
     let n = revisions.len();
-    let mut waiting = vec![0usize; n];
-    let mut dependents = vec![Vec::new(); n];
-    for node in 0..n {
-        for &parent in revises[node].iter().chain(&depends_on[node]) {
-            waiting[node] += 1;
-            dependents[parent].push(node);
-        }
-    }
+    let mut waiting: Vec<usize> = (0..n).map(|node| needs.get(node).len()).collect();
     // Among revisions that are ready, the oldest (by `Create Date`, then id) goes first, so
     // independent branches apply in the order they were written.
     let key = |i: Node| {
@@ -592,7 +618,7 @@ fn topological_order(
     let mut order = Vec::with_capacity(n);
     while let Some(Reverse((_, _, node))) = ready.pop() {
         order.push(node);
-        for &child in &dependents[node] {
+        for &child in needed_by.get(node) {
             waiting[child] -= 1;
             if waiting[child] == 0 {
                 ready.push(key(child));
@@ -602,23 +628,18 @@ fn topological_order(
     if order.len() == n {
         return Ok(order);
     }
-    Err(describe_cycle(revisions, revises, depends_on, &waiting))
+    Err(describe_cycle(revisions, needs, &waiting))
 }
 
-fn describe_cycle(
-    revisions: &[Revision],
-    revises: &[Vec<Node>],
-    depends_on: &[Vec<Node>],
-    waiting: &[usize],
-) -> GraphError {
+fn describe_cycle(revisions: &[Revision], needs: &Adjacency, waiting: &[usize]) -> GraphError {
     // Every node still waiting has a waiting parent; following them must revisit a node.
     let start = waiting.iter().position(|&w| w > 0).unwrap_or(0);
     let mut path = vec![start];
     let mut node = start;
     loop {
-        let next = revises[node]
+        let next = needs
+            .get(node)
             .iter()
-            .chain(&depends_on[node])
             .copied()
             .find(|&p| waiting[p] > 0)
             .unwrap_or(start);
@@ -642,28 +663,23 @@ fn describe_cycle(
 
 /// D(R) for every revision: `Revises`, then the dependencies that no `Revises`-ancestor
 /// already declares (Alembic's `_normalize_depends_on`).
-fn normalized_parents(
-    revises: &[Vec<Node>],
-    depends_on: &[Vec<Node>],
-    order: &[Node],
-) -> Vec<Vec<Node>> {
+fn normalized_parents(revises: &Adjacency, depends_on: &Adjacency, order: &[Node]) -> Adjacency {
     // declared_below[n]: dependencies declared by n and its Revises-ancestors. Computed in
     // topological order so each revision shares its parents' sets instead of walking up.
     // A set is dropped once its last `Revises`-child has taken it, so only the sets of open
     // branch tips are alive at any time (not one per revision with dependencies).
-    let n = revises.len();
+    let n = revises.rows();
     let empty = std::rc::Rc::<NodeSet>::default();
     let mut declared_below: Vec<std::rc::Rc<NodeSet>> = vec![empty.clone(); n];
     let mut children_left = vec![0u32; n];
-    for parents_of in revises {
-        for &p in parents_of {
-            children_left[p] += 1;
-        }
+    for &p in &revises.targets {
+        children_left[p] += 1;
     }
-    let mut parents = vec![Vec::new(); n];
+    // The dependencies each revision keeps; empty (no allocation) for most.
+    let mut kept: Vec<Vec<Node>> = vec![Vec::new(); n];
     for &node in order {
         let mut set: Option<std::rc::Rc<NodeSet>> = None;
-        for &p in &revises[node] {
+        for &p in revises.get(node) {
             let from_parent = &declared_below[p];
             set = Some(match set {
                 None => from_parent.clone(),
@@ -673,26 +689,30 @@ fn normalized_parents(
             });
         }
         let inherited_here = set.unwrap_or_default();
-        let mut d: Vec<Node> = revises[node].clone();
-        for &dep in &depends_on[node] {
-            if !inherited_here.contains(&dep) && !d.contains(&dep) {
-                d.push(dep);
+        for &dep in depends_on.get(node) {
+            if !inherited_here.contains(&dep) && !revises.get(node).contains(&dep) {
+                kept[node].push(dep);
             }
         }
-        parents[node] = d;
-        declared_below[node] = if depends_on[node].is_empty() {
+        declared_below[node] = if depends_on.get(node).is_empty() {
             inherited_here.clone()
         } else {
             let mut own = (*inherited_here).clone();
-            own.extend(depends_on[node].iter().copied());
+            own.extend(depends_on.get(node).iter().copied());
             std::rc::Rc::new(own)
         };
-        for &p in &revises[node] {
+        for &p in revises.get(node) {
             children_left[p] -= 1;
             if children_left[p] == 0 {
                 declared_below[p] = empty.clone();
             }
         }
+    }
+    let mut parents = Adjacency::with_capacity(n, revises.targets.len());
+    for (node, kept) in kept.iter().enumerate() {
+        parents.targets.extend_from_slice(revises.get(node));
+        parents.targets.extend_from_slice(kept);
+        parents.end_row();
     }
     parents
 }

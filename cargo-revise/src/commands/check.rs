@@ -20,11 +20,8 @@ pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
         Ok(Some(_)) => Some(context.start_reading_rows()),
         _ => None,
     };
-    let graph = context
-        .workspace
-        .load_graph_without_sql()
-        .map_err(CliError::from)?;
-    let warnings = redundant_parents(&graph);
+    let graph = context.read_graph()?;
+    let warnings = redundant_parents(graph);
     let members = graph
         .labels()
         .filter(|(_, owner)| graph.revises(*owner).is_empty())
@@ -32,11 +29,11 @@ pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
     let database = database?;
     let pending: Option<Vec<Node>> = match pending {
         Some(pending) => {
-            let rows = pending.nodes(&graph)?;
-            let goal = plan::upgrade_goal(&graph, &rows, &Target::Heads, "heads")
+            let rows = pending.nodes(graph)?;
+            let goal = plan::upgrade_goal(graph, &rows, &Target::Heads, "heads")
                 .map_err(|e| CliError::failed(e.to_string()))?;
             Some(
-                plan::plan_upgrade(&graph, &rows, &goal)
+                plan::plan_upgrade(graph, &rows, &goal)
                     .steps
                     .iter()
                     .map(|s| s.node)
@@ -49,17 +46,17 @@ pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
         Format::Json => context.printer.json(&json!({
             "revisions": graph.len(),
             "members": members,
-            "heads": ids(&graph, &graph.heads()),
+            "heads": ids(graph, &graph.heads()),
             "warnings": warnings,
             "database": database.as_ref().map(|d| d.url.to_string()),
-            "pending": pending.as_ref().map(|p| ids(&graph, p)),
+            "pending": pending.as_ref().map(|p| ids(graph, p)),
             "up_to_date": pending.as_ref().map(Vec::is_empty),
         })),
         Format::Human => {
             context.printer.line(format!(
                 "Checked {} revision(s) in {members} member(s): no problems found; heads: {}",
                 graph.len(),
-                ids(&graph, &graph.heads()).join(", ")
+                ids(graph, &graph.heads()).join(", ")
             ));
             for warning in &warnings {
                 eprintln!("{} {warning}", console::style("warning:").yellow().bold());
@@ -74,7 +71,7 @@ pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
                     context.printer.line(format!(
                         "Database {from} is not up to date: {} revision(s) pending: {}",
                         pending.len(),
-                        ids(&graph, pending).join(", ")
+                        ids(graph, pending).join(", ")
                     ));
                 }
             }

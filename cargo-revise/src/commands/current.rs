@@ -10,12 +10,9 @@ use super::{revision_line, Context, LineParts};
 /// Prints the current revisions.
 pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
     let pending = context.start_reading_rows();
-    let graph = context
-        .workspace
-        .load_graph_without_sql()
-        .map_err(CliError::from)?;
+    let graph = context.read_graph()?;
     let setting = context.database()?;
-    let rows = pending.nodes(&graph)?;
+    let rows = pending.nodes(graph)?;
     let shown = graph.applied_branch_heads(rows.iter().copied());
     match args.format {
         Format::Json => context.printer.json(&json!({
@@ -40,7 +37,7 @@ pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
                 ..LineParts::default()
             };
             for node in shown {
-                context.printer.line(revision_line(&graph, node, parts));
+                context.printer.line(revision_line(graph, node, parts));
             }
         }
     }

@@ -9,10 +9,7 @@ use super::{ids, revision_json, revision_line, Context, LineParts};
 
 /// Prints every head (by `Revises`; `--resolve-dependencies` for the real heads only).
 pub fn heads(context: &Context, args: &HeadsArgs) -> Result<(), CliError> {
-    let graph = context
-        .workspace
-        .load_graph_without_sql()
-        .map_err(CliError::from)?;
+    let graph = context.read_graph()?;
     let heads = if args.resolve_dependencies {
         graph.real_heads()
     } else {
@@ -21,7 +18,7 @@ pub fn heads(context: &Context, args: &HeadsArgs) -> Result<(), CliError> {
     match args.format {
         Format::Json => context.printer.json(&json!(heads
             .iter()
-            .map(|&n| revision_json(&graph, n))
+            .map(|&n| revision_json(graph, n))
             .collect::<Vec<_>>())),
         Format::Human => {
             let parts = LineParts {
@@ -30,7 +27,7 @@ pub fn heads(context: &Context, args: &HeadsArgs) -> Result<(), CliError> {
                 ..LineParts::default()
             };
             for node in heads {
-                context.printer.line(revision_line(&graph, node, parts));
+                context.printer.line(revision_line(graph, node, parts));
             }
         }
     }
@@ -39,10 +36,7 @@ pub fn heads(context: &Context, args: &HeadsArgs) -> Result<(), CliError> {
 
 /// Prints every branch point with the revisions it branches into.
 pub fn branches(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
-    let graph = context
-        .workspace
-        .load_graph_without_sql()
-        .map_err(CliError::from)?;
+    let graph = context.read_graph()?;
     let points: Vec<_> = graph
         .order()
         .iter()
@@ -53,16 +47,16 @@ pub fn branches(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
     match args.format {
         Format::Json => context.printer.json(&json!(points
             .iter()
-            .map(|&n| json!({ "branch_point": revision_json(&graph, n), "branches": ids(&graph, graph.children(n)) }))
+            .map(|&n| json!({ "branch_point": revision_json(graph, n), "branches": ids(graph, graph.children(n)) }))
             .collect::<Vec<_>>())),
         Format::Human => {
             for node in points {
                 let head = LineParts { labels: true, tree: true, message: true, ..LineParts::default() };
-                context.printer.line(revision_line(&graph, node, head));
+                context.printer.line(revision_line(graph, node, head));
                 let pad = " ".repeat(graph.id(node).len());
                 for &child in graph.children(node) {
                     let parts = LineParts { labels: true, tree: true, message: true, ..LineParts::default() };
-                    context.printer.line(format!("{pad} -> {}", revision_line(&graph, child, parts)));
+                    context.printer.line(format!("{pad} -> {}", revision_line(graph, child, parts)));
                 }
                 context.printer.line("");
             }

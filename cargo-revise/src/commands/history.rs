@@ -18,16 +18,13 @@ pub fn run(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
             .as_deref()
             .is_some_and(|r| r.split(':').any(|end| end.trim() == "current"));
     let pending = needs_db.then(|| context.start_reading_rows());
-    let graph = context
-        .workspace
-        .load_graph_without_sql()
-        .map_err(CliError::from)?;
+    let graph = context.read_graph()?;
     let current: Vec<Node> = match pending {
-        Some(pending) => graph.applied_branch_heads(pending.nodes(&graph)?),
+        Some(pending) => graph.applied_branch_heads(pending.nodes(graph)?),
         None => Vec::new(),
     };
     let in_range = match &args.rev_range {
-        Some(range) => range_nodes(&graph, range, &current)?,
+        Some(range) => range_nodes(graph, range, &current)?,
         None => (0..graph.len()).collect(),
     };
     let newest_first: Vec<Node> = graph
@@ -41,7 +38,7 @@ pub fn run(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
         Format::Json => context.printer.json(&json!(newest_first
             .iter()
             .map(|&n| {
-                let mut value = revision_json(&graph, n);
+                let mut value = revision_json(graph, n);
                 value["is_current"] = json!(current.contains(&n));
                 value
             })
@@ -49,7 +46,7 @@ pub fn run(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
         Format::Human => context.printer.lines(newest_first.into_iter().map(|node| {
             let is_current = args.indicate_current && current.contains(&node);
             if context.printer.verbose > 0 {
-                verbose_entry(&graph, node, is_current)
+                verbose_entry(graph, node, is_current)
             } else {
                 let parts = LineParts {
                     parents: true,
@@ -58,7 +55,7 @@ pub fn run(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
                     current: is_current,
                     message: true,
                 };
-                revision_line(&graph, node, parts)
+                revision_line(graph, node, parts)
             }
         })),
     }

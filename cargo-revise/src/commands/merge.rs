@@ -9,10 +9,7 @@ use super::{new, Context};
 
 /// Writes the merge revision into the member the heads belong to.
 pub fn run(context: &Context, args: &MergeArgs) -> Result<(), CliError> {
-    let graph = context
-        .workspace
-        .load_graph_without_sql()
-        .map_err(CliError::from)?;
+    let graph = context.read_graph()?;
     let mut parents: Vec<Node> = Vec::new();
     for written in &args.revisions {
         if written == "heads" {
@@ -26,7 +23,7 @@ pub fn run(context: &Context, args: &MergeArgs) -> Result<(), CliError> {
             );
             continue;
         }
-        let node = revise_runtime::target::resolve_single(&graph, written)
+        let node = revise_runtime::target::resolve_single(graph, written)
             .map_err(|e| CliError::bad_input(e.to_string()))?;
         parents.push(node);
     }
@@ -34,7 +31,7 @@ pub fn run(context: &Context, args: &MergeArgs) -> Result<(), CliError> {
     if parents.len() < 2 {
         return Err(CliError::bad_input(format!(
             "a merge needs at least two revisions; got {}",
-            super::ids(&graph, &parents).join(", ")
+            super::ids(graph, &parents).join(", ")
         ))
         .with_hint("`cargo revise heads` lists the heads to merge"));
     }
@@ -60,12 +57,12 @@ pub fn run(context: &Context, args: &MergeArgs) -> Result<(), CliError> {
         })?;
     new::write_revision(
         context,
-        &graph,
+        graph,
         member,
         &new::RevisionRequest {
             message: &args.message,
             rev_id: args.rev_id.as_deref(),
-            revises: super::ids(&graph, &parents),
+            revises: super::ids(graph, &parents),
             depends_on: &[],
             branch_labels: &args.branch_labels,
         },

@@ -27,14 +27,11 @@ pub struct RevisionRequest<'a> {
 /// Writes the file and prints its path.
 pub fn run(context: &Context, args: &NewArgs) -> Result<(), CliError> {
     let member = crate::workspace::select_member(&context.workspace, &context.global.packages)?;
-    let graph = context
-        .workspace
-        .load_graph_without_sql()
-        .map_err(CliError::from)?;
-    let revises = parents(&graph, &member.label, args.head.as_deref())?;
+    let graph = context.read_graph()?;
+    let revises = parents(graph, &member.label, args.head.as_deref())?;
     write_revision(
         context,
-        &graph,
+        graph,
         member,
         &RevisionRequest {
             message: &args.message,

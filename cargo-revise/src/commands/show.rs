@@ -7,17 +7,14 @@ use super::{history::verbose_entry, revision_json, Context};
 
 /// Prints the revision `REV` names (an id, a unique prefix, a label, `head`, `LABEL@head`).
 pub fn run(context: &Context, args: &ShowArgs) -> Result<(), CliError> {
-    let graph = context
-        .workspace
-        .load_graph_without_sql()
-        .map_err(CliError::from)?;
-    let node = revise_runtime::target::resolve_single(&graph, &args.rev)
+    let graph = context.read_graph()?;
+    let node = revise_runtime::target::resolve_single(graph, &args.rev)
         .map_err(|e| CliError::bad_input(e.to_string()))?;
     match args.format {
-        Format::Json => context.printer.json(&revision_json(&graph, node)),
+        Format::Json => context.printer.json(&revision_json(graph, node)),
         Format::Human => context
             .printer
-            .line(verbose_entry(&graph, node, false).trim_end()),
+            .line(verbose_entry(graph, node, false).trim_end()),
     }
     Ok(())
 }

@@ -86,3 +86,36 @@ fn is_busy(e: &diesel::result::Error) -> bool {
     let text = e.to_string();
     text.contains("database is locked") || text.contains("busy")
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::sql_types::Text;
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct CompileOption {
+        #[diesel(sql_type = Text)]
+        compile_options: String,
+    }
+
+    /// `.cargo/config.toml` builds the bundled SQLite with these options (it says why); a
+    /// build without them still works, only `current` on a database of thousands of tables
+    /// is a third slower, so nothing else would notice them gone.
+    #[test]
+    fn the_bundled_sqlite_has_the_workspace_build_options() {
+        let mut conn = SqliteConnection::establish(":memory:").expect("an in-memory database");
+        let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+            .load::<CompileOption>(&mut conn)
+            .expect("the compile options")
+            .into_iter()
+            .map(|o| o.compile_options)
+            .collect();
+        for wanted in ["MALLOC_SOFT_LIMIT=0", "DEFAULT_MEMSTATUS=0"] {
+            assert!(
+                options.iter().any(|o| o == wanted),
+                "SQLite was built without {wanted} (is LIBSQLITE3_FLAGS set in the environment?): {options:?}"
+            );
+        }
+    }
+}

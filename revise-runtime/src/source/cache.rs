@@ -12,6 +12,12 @@
 //! within the same clock tick as the stamp was taken would leave the stamp as it was (git's
 //! "racy" index entries are the same problem), and later writes always move the change time
 //! forward past a settled stamp.
+//!
+//! A folder's listing is cached the same way, keyed by the folder's own stamp: adding,
+//! removing or renaming a file changes it. Listing 10,000 entries and sorting their names
+//! took `heads` 4 ms. It is only cached when every listed file is (all settled), the folder
+//! itself has settled, and no entry is a symlink (whose target can change behind an
+//! unchanged folder).
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -21,7 +27,7 @@ use crate::revision::{HeaderLines, Origin, Revision, RevisionId, Section};
 
 /// The first bytes of a cache file: the format and the crate version that wrote it, since
 /// a new version may parse files differently.
-const MAGIC: &str = concat!("revise header cache 1 ", env!("CARGO_PKG_VERSION"), "\n");
+const MAGIC: &str = concat!("revise header cache 2 ", env!("CARGO_PKG_VERSION"), "\n");
 
 /// How long a file must have been left alone before its header is cached.
 pub const SETTLED_SECONDS: i64 = 2;
@@ -40,6 +46,8 @@ pub struct HeaderCache {
 struct CachedFolder {
     dir: Range<usize>,
     label: Range<usize>,
+    /// The folder's stamp when its listing was cached: its entries' names are the listing.
+    listing: Option<FileStamp>,
     /// Where each entry starts in the bytes (4 bytes an entry: at 10,000 files a decoded
     /// index would cost close to a megabyte).
     entries: Vec<u32>,
@@ -49,6 +57,7 @@ struct CachedFolder {
 pub struct FolderEntries<'a> {
     bytes: &'a [u8],
     entries: &'a [u32],
+    listing: Option<FileStamp>,
 }
 
 /// An entry, decoded from where it starts.
@@ -93,6 +102,7 @@ impl HeaderCache {
             .map(|f| FolderEntries {
                 bytes: &self.bytes,
                 entries: &f.entries,
+                listing: f.listing,
             })
     }
 
@@ -102,7 +112,19 @@ impl HeaderCache {
     }
 }
 
-impl FolderEntries<'_> {
+impl<'a> FolderEntries<'a> {
+    /// The folder's revision file names, when the folder's stamp is still `stamp`: the
+    /// listing was cached then, and no file was added, removed or renamed since.
+    pub fn listing(&self, stamp: &FileStamp) -> Option<Vec<&'a str>> {
+        if self.listing.as_ref() != Some(stamp) {
+            return None;
+        }
+        self.entries
+            .iter()
+            .map(|&start| std::str::from_utf8(name_at(self.bytes, start)?).ok())
+            .collect()
+    }
+
     /// The cached revision of file `name`, if the cache has it with exactly this stamp.
     /// Its origin names `member` and an empty path, for the caller to move the shown path
     /// in (this runs for every file; a copy of the path would be one more allocation each).
@@ -149,6 +171,8 @@ pub struct FolderToWrite<'a> {
     pub dir: &'a Path,
     /// The member's label.
     pub label: &'a str,
+    /// The folder's stamp, when its listing may be cached (see the module's documentation).
+    pub listing: Option<FileStamp>,
     /// File name, stamp and parsed revision of every settled file.
     pub files: Vec<(&'a str, FileStamp, &'a Revision)>,
 }
@@ -166,12 +190,17 @@ pub fn write(path: &Path, folders: &[FolderToWrite<'_>]) -> std::io::Result<()> 
     for folder in folders {
         put_str(&mut out, folder.dir.to_str().unwrap_or_default());
         put_str(&mut out, folder.label);
+        match &folder.listing {
+            None => out.push(0),
+            Some(stamp) => {
+                out.push(1);
+                put_stamp(&mut out, stamp);
+            }
+        }
         put_u32(&mut out, folder.files.len());
         for (name, stamp, revision) in &folder.files {
             put_str(&mut out, name);
-            for field in stamp.0 {
-                out.extend_from_slice(&field.to_le_bytes());
-            }
+            put_stamp(&mut out, stamp);
             let length_at = out.len();
             put_u32(&mut out, 0);
             encode(&mut out, revision);
@@ -200,6 +229,11 @@ fn index(bytes: &[u8]) -> Option<Vec<CachedFolder>> {
     for _ in 0..folder_count {
         let dir = reader.str_range()?;
         let label = reader.str_range()?;
+        let listing = match reader.take(1)?[0] {
+            0 => None,
+            1 => Some(reader.stamp()?),
+            _ => return None,
+        };
         let count = reader.u32()?;
         let mut entries = Vec::with_capacity(count.min(bytes.len() / 64));
         let mut previous: Option<&[u8]> = None;
@@ -219,6 +253,7 @@ fn index(bytes: &[u8]) -> Option<Vec<CachedFolder>> {
         folders.push(CachedFolder {
             dir,
             label,
+            listing,
             entries,
         });
     }
@@ -292,6 +327,12 @@ fn to_u32(value: usize) -> u32 {
 
 fn put_u32(out: &mut Vec<u8>, value: usize) {
     out.extend_from_slice(&to_u32(value).to_le_bytes());
+}
+
+fn put_stamp(out: &mut Vec<u8>, stamp: &FileStamp) {
+    for field in stamp.0 {
+        out.extend_from_slice(&field.to_le_bytes());
+    }
 }
 
 fn put_str(out: &mut Vec<u8>, text: &str) {
@@ -403,6 +444,7 @@ mod tests {
             &[FolderToWrite {
                 dir: Path::new("/ws/m/migrations"),
                 label: "m",
+                listing: Some(FileStamp([6, 7, 8, 9, 10])),
                 files: vec![("a.sql", stamp, &revision)],
             }],
         )
@@ -432,6 +474,20 @@ mod tests {
         assert_eq!(folder.revision("b.sql", &stamp, "m", &mut 0), None);
         assert_eq!(folder.revision("0.sql", &stamp, "m", &mut 5), None);
         assert!(cache.folder(Path::new("/ws/m/migrations"), "n").is_none());
+    }
+
+    #[test]
+    fn a_cached_listing_is_given_for_the_folder_stamp_it_was_cached_with_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = HeaderCache::read(&written(dir.path())).expect("readable");
+        let folder = cache
+            .folder(Path::new("/ws/m/migrations"), "m")
+            .expect("the folder");
+        assert_eq!(
+            folder.listing(&FileStamp([6, 7, 8, 9, 10])),
+            Some(vec!["a.sql"])
+        );
+        assert_eq!(folder.listing(&FileStamp([6, 7, 8, 9, 11])), None);
     }
 
     #[test]

@@ -52,6 +52,14 @@ pub struct Folder {
     dir: std::path::PathBuf,
 }
 
+/// A folder's revision file names (see [`Folder::listing`]).
+pub struct Listing {
+    /// The names, in byte order.
+    pub names: Vec<String>,
+    /// Whether a name is a symlink or of a type the listing did not tell.
+    pub has_links: bool,
+}
+
 /// What a directory entry's listing says about its type.
 enum EntryKind {
     Directory,
@@ -86,7 +94,16 @@ impl Folder {
     /// left out and not searched, so a symlink loop cannot trap the walk; a dangling symlink
     /// is kept, so that reading it reports the problem.
     pub fn revision_names(&self) -> io::Result<Vec<String>> {
-        let mut names = Vec::new();
+        Ok(self.listing()?.names)
+    }
+
+    /// [`Folder::revision_names`], and whether any of them is a symlink (or of a type the
+    /// listing did not give): a symlink's target can change while the folder does not.
+    pub fn listing(&self) -> io::Result<Listing> {
+        let mut listing = Listing {
+            names: Vec::new(),
+            has_links: false,
+        };
         self.each_entry(|name, kind| {
             if !is_revision_file_name(name) {
                 return;
@@ -94,14 +111,32 @@ impl Folder {
             let is_dir = match kind {
                 EntryKind::Directory => true,
                 EntryKind::NotDirectory => false,
-                EntryKind::Unknown => self.is_dir(name),
+                EntryKind::Unknown => {
+                    listing.has_links = true;
+                    self.is_dir(name)
+                }
             };
             if !is_dir {
-                names.push(name.to_owned());
+                listing.names.push(name.to_owned());
             }
         })?;
-        names.sort_unstable();
-        Ok(names)
+        listing.names.sort_unstable();
+        Ok(listing)
+    }
+
+    /// The folder's own stamp: adding, removing or renaming an entry changes it. `None`
+    /// where stamps are not available.
+    pub fn own_stamp(&self) -> Option<FileStamp> {
+        #[cfg(unix)]
+        {
+            rustix::fs::fstat(&self.fd)
+                .ok()
+                .map(|stat| FileStamp::of(&stat))
+        }
+        #[cfg(not(unix))]
+        {
+            None
+        }
     }
 
     #[cfg(unix)]
@@ -274,10 +309,9 @@ mod tests {
         }
         std::fs::create_dir(dir.path().join("folder.sql")).expect("mkdir");
         let folder = Folder::open(dir.path()).expect("open");
-        assert_eq!(
-            folder.revision_names().expect("list"),
-            ["B.sql", "a.sql", "b.sql"]
-        );
+        let listing = folder.listing().expect("list");
+        assert_eq!(listing.names, ["B.sql", "a.sql", "b.sql"]);
+        assert!(!listing.has_links);
     }
 
     #[cfg(unix)]
@@ -288,7 +322,9 @@ mod tests {
             .expect("symlink");
         std::os::unix::fs::symlink(dir.path(), dir.path().join("loop.sql")).expect("symlink");
         let folder = Folder::open(dir.path()).expect("open");
-        assert_eq!(folder.revision_names().expect("list"), ["gone.sql"]);
+        let listing = folder.listing().expect("list");
+        assert_eq!(listing.names, ["gone.sql"]);
+        assert!(listing.has_links);
         let mut buffer = Vec::new();
         assert!(folder.read("gone.sql", &mut buffer).is_err());
     }

@@ -237,10 +237,81 @@ mod tests {
         );
     }
 
+    /// Lets the file system's clock tick, so that the next change to a folder gives it a
+    /// new stamp. In use, a folder's listing is only cached two seconds after its last
+    /// change; the tests' `now` far in the future skips that wait.
+    fn let_the_clock_tick() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    /// The folder's cached listing, if the cache has one for the folder as it is.
+    fn cached_listing(members: &[MemberFolder], cache: &Path) -> Option<Vec<String>> {
+        let stamp = folder::Folder::open(&members[0].dir)
+            .expect("open")
+            .own_stamp()?;
+        let cache = cache::HeaderCache::read(cache)?;
+        let entries = cache.folder(&members[0].dir, &members[0].label)?;
+        let names = entries.listing(&stamp)?;
+        Some(names.into_iter().map(str::to_owned).collect())
+    }
+
+    #[test]
+    fn an_unchanged_folder_is_not_listed_again() {
+        let (root, members, cache) = member();
+        read_cached(root.path(), &members, &cache);
+        assert_eq!(
+            cached_listing(&members, &cache),
+            Some(vec!["a.sql".to_owned(), "b.sql".to_owned()])
+        );
+
+        // Proof that the listing comes from the cache: a name changed in the cache (same
+        // length, same order) is asked for, and is not there.
+        let bytes = std::fs::read(&cache).expect("cache");
+        let at = bytes
+            .windows(5)
+            .position(|w| w == b"b.sql")
+            .expect("the name is cached");
+        let mut edited = bytes.clone();
+        edited[at..at + 5].copy_from_slice(b"x.sql");
+        std::fs::write(&cache, &edited).expect("write");
+        let errors = read_with(
+            &members,
+            root.path(),
+            Keep::Headers,
+            Some(CacheUse {
+                path: &cache,
+                now: i64::MAX / 2,
+            }),
+        )
+        .expect_err("x.sql is not in the folder");
+        assert!(errors.to_string().contains("x.sql"), "{errors}");
+
+        // Any entry added to the folder (even one that is not a revision) changes its
+        // stamp: the folder is listed again.
+        let_the_clock_tick();
+        std::fs::write(members[0].dir.join("notes.txt"), "x").expect("write");
+        assert_eq!(
+            messages(&read_cached(root.path(), &members, &cache)),
+            ["first", "second"]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_with_symlinks_is_always_listed() {
+        let (root, members, cache) = member();
+        let target = root.path().join("c.sql");
+        std::fs::write(&target, revision_text("c", "third")).expect("write");
+        std::os::unix::fs::symlink(&target, members[0].dir.join("c.sql")).expect("symlink");
+        read_cached(root.path(), &members, &cache);
+        assert_eq!(cached_listing(&members, &cache), None);
+    }
+
     #[test]
     fn added_removed_and_broken_files_are_seen_through_the_cache() {
         let (root, members, cache) = member();
         read_cached(root.path(), &members, &cache);
+        let_the_clock_tick();
         let dir = &members[0].dir;
         std::fs::write(dir.join("c.sql"), revision_text("c", "third")).expect("write");
         std::fs::remove_file(dir.join("b.sql")).expect("remove");
@@ -276,6 +347,11 @@ mod tests {
         assert!(
             !bytes.windows(5).any(|w| w == b"a.sql"),
             "a file written just now is not cached"
+        );
+        assert_eq!(
+            cached_listing(&members, &cache),
+            None,
+            "nor a folder changed just now"
         );
     }
 
