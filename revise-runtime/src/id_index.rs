@@ -40,11 +40,20 @@ impl<'a> IdIndex<'a> {
         let any_upper = revisions
             .iter()
             .any(|r| r.id.as_str().bytes().any(|b| b.is_ascii_uppercase()));
+        // Plain byte comparison when it gives the same order: folding bytes one by one was
+        // a fifth of building the graph of 10,000 revisions of four members.
+        let compare = |a: &str, b: &str| {
+            if any_upper {
+                compare_folded(a, b)
+            } else {
+                a.cmp(b)
+            }
+        };
         let mut nodes: Vec<Node> = (0..revisions.len()).collect();
-        nodes.sort_unstable_by(|&a, &b| compare_folded(id(a), id(b)).then(a.cmp(&b)));
+        nodes.sort_unstable_by(|&a, &b| compare(id(a), id(b)).then(a.cmp(&b)));
         let mut clashes = Vec::new();
         let mut sorted = Vec::with_capacity(nodes.len());
-        for group in nodes.chunk_by(|&a, &b| compare_folded(id(a), id(b)).is_eq()) {
+        for group in nodes.chunk_by(|&a, &b| compare(id(a), id(b)).is_eq()) {
             let first = group[0];
             sorted.push(first);
             for &node in &group[1..] {
