@@ -189,7 +189,11 @@ mod tests {
     }
 
     /// Reads with the cache, as if every file had been left alone for a minute.
-    fn read_cached(root: &Path, members: &[MemberFolder], cache: &Path) -> Vec<Revision> {
+    fn try_read_cached(
+        root: &Path,
+        members: &[MemberFolder],
+        cache: &Path,
+    ) -> Result<Vec<Revision>, LoadErrors> {
         let now = i64::MAX / 2;
         read_with(
             members,
@@ -197,7 +201,22 @@ mod tests {
             Keep::Headers,
             Some(CacheUse { path: cache, now }),
         )
-        .expect("valid revisions")
+    }
+
+    fn read_cached(root: &Path, members: &[MemberFolder], cache: &Path) -> Vec<Revision> {
+        try_read_cached(root, members, cache).expect("valid revisions")
+    }
+
+    /// Replaces the first `from` in the cache file by `to`, of the same length, as a
+    /// hand-edited cache would: proof of what is taken from the cache.
+    fn edit_cache(cache: &Path, from: &[u8], to: &[u8]) {
+        let mut bytes = std::fs::read(cache).expect("cache");
+        let at = bytes
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("the text is cached");
+        bytes[at..at + to.len()].copy_from_slice(to);
+        std::fs::write(cache, &bytes).expect("write");
     }
 
     fn messages(revisions: &[Revision]) -> Vec<&str> {
@@ -215,14 +234,7 @@ mod tests {
 
         // Proof that the second read came from the cache: a record changed in the cache
         // (same length) shows, while the file is untouched.
-        let bytes = std::fs::read(&cache).expect("cache");
-        let at = bytes
-            .windows(5)
-            .position(|w| w == b"first")
-            .expect("the message is cached");
-        let mut edited = bytes.clone();
-        edited[at..at + 5].copy_from_slice(b"FIRST");
-        std::fs::write(&cache, &edited).expect("write");
+        edit_cache(&cache, b"first", b"FIRST");
         assert_eq!(
             messages(&read_cached(root.path(), &members, &cache)),
             ["FIRST", "second"]
@@ -266,24 +278,9 @@ mod tests {
 
         // Proof that the listing comes from the cache: a name changed in the cache (same
         // length, same order) is asked for, and is not there.
-        let bytes = std::fs::read(&cache).expect("cache");
-        let at = bytes
-            .windows(5)
-            .position(|w| w == b"b.sql")
-            .expect("the name is cached");
-        let mut edited = bytes.clone();
-        edited[at..at + 5].copy_from_slice(b"x.sql");
-        std::fs::write(&cache, &edited).expect("write");
-        let errors = read_with(
-            &members,
-            root.path(),
-            Keep::Headers,
-            Some(CacheUse {
-                path: &cache,
-                now: i64::MAX / 2,
-            }),
-        )
-        .expect_err("x.sql is not in the folder");
+        edit_cache(&cache, b"b.sql", b"x.sql");
+        let errors =
+            try_read_cached(root.path(), &members, &cache).expect_err("x.sql is not in the folder");
         assert!(errors.to_string().contains("x.sql"), "{errors}");
 
         // Any entry added to the folder (even one that is not a revision) changes its
@@ -319,16 +316,8 @@ mod tests {
         assert_eq!(messages(&now), ["first", "third"]);
 
         std::fs::write(dir.join("c.sql"), "-- third\n-- Revision ID: c\n").expect("write");
-        let errors = read_with(
-            &members,
-            root.path(),
-            Keep::Headers,
-            Some(CacheUse {
-                path: &cache,
-                now: i64::MAX / 2,
-            }),
-        )
-        .expect_err("c.sql has no up marker");
+        let errors =
+            try_read_cached(root.path(), &members, &cache).expect_err("c.sql has no up marker");
         assert_eq!(errors.0.len(), 1);
         assert!(errors.0[0].to_string().contains("c.sql"), "{}", errors);
     }
