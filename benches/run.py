@@ -2,7 +2,7 @@
 
     python3 benches/run.py                      # everything (about 30 minutes)
     python3 benches/run.py --sizes 100,1000     # quicker
-    python3 benches/run.py --no-alembic --no-diesel --no-postgres
+    python3 benches/run.py --no-alembic --no-diesel --no-postgres   # or --no-sqlite
     python3 benches/run.py --sizes 10000 --no-alembic --no-diesel --no-up   # read commands only
 
 Needs hyperfine and sqlite3/psql (Debian packages); installs Alembic into target/bench-venv and
@@ -178,6 +178,7 @@ def main():
                         help="largest size Alembic runs at, except the linear SQLite chain (always)")
     parser.add_argument("--no-diesel", dest="diesel", action="store_false")
     parser.add_argument("--no-postgres", dest="postgres", action="store_false")
+    parser.add_argument("--no-sqlite", dest="sqlite", action="store_false")
     parser.add_argument("--no-embedding", dest="embedding", action="store_false")
     parser.add_argument("--no-up", dest="up", action="store_false",
                         help="skip `up` and the raw-SQL scripts (keeps their previous figures)")
@@ -198,7 +199,7 @@ def main():
                 results = json.load(f)
             break
     results.update({"machine": os.uname().nodename, "date": time.strftime("%Y-%m-%d")})
-    dbs = ["sqlite"] + (["postgres"] if args.postgres else [])
+    dbs = (["sqlite"] if args.sqlite else []) + (["postgres"] if args.postgres else [])
     for db in dbs:
         for shape in args.shapes.split(","):
             for size in [int(s) for s in args.sizes.split(",")]:
