@@ -17,7 +17,7 @@ mod stamp;
 use std::sync::mpsc::Receiver;
 use std::thread::JoinHandle;
 
-use revise_runtime::backend::{connect_existing, VersionStore, VersionTable};
+use revise_runtime::backend::{connect_existing, DatabaseConnection, VersionStore, VersionTable};
 use revise_runtime::graph::Node;
 use revise_runtime::RevisionGraph;
 
@@ -195,15 +195,7 @@ impl Context {
             let read_table = table.clone();
             let (sender, receiver) = std::sync::mpsc::sync_channel(1);
             let thread = std::thread::spawn(move || {
-                let mut conn = match connect_existing(&url) {
-                    Ok(Some(conn)) => conn,
-                    Ok(None) => return drop(sender.send(Ok(Vec::new()))),
-                    Err(e) => return drop(sender.send(Err(e.into()))),
-                };
-                let rows = conn
-                    .read_rows(&read_table)
-                    .map(Option::unwrap_or_default)
-                    .map_err(CliError::from);
+                let (rows, conn) = read_version_rows(&url, &read_table);
                 let _ = sender.send(rows);
                 // The connection closes after the rows went out, while the command goes
                 // on: SQLite frees the schema it parsed (10,000 tables: 3 ms), and a command
@@ -222,6 +214,25 @@ impl Context {
 
 /// The version rows as the reading thread sends them.
 type Rows = Result<Vec<String>, CliError>;
+
+/// The rows of an existing database (none when it does not exist yet), and the connection
+/// they were read on, for the caller to close once it has passed the rows on.
+fn read_version_rows(
+    url: &revise_runtime::DatabaseUrl,
+    table: &VersionTable,
+) -> (Rows, Option<DatabaseConnection>) {
+    match connect_existing(url) {
+        Ok(Some(mut conn)) => {
+            let rows = conn
+                .read_rows(table)
+                .map(Option::unwrap_or_default)
+                .map_err(CliError::from);
+            (rows, Some(conn))
+        }
+        Ok(None) => (Ok(Vec::new()), None),
+        Err(e) => (Err(e.into()), None),
+    }
+}
 
 /// The thread reading the version rows (it sends them, then closes its connection), with
 /// where they arrive.

@@ -159,7 +159,7 @@ pub(crate) fn read_rows<C: SqlConnection>(
     conn: &mut C,
     table: &VersionTable,
 ) -> Result<Option<Vec<String>>, DbError> {
-    let context = || format!("reading the version table `{}`", table.name());
+    let context = || reading_context(table);
     if C::DIALECT == Dialect::Sqlite {
         // Looking the table up in `sqlite_master` scans the whole schema, once per step; at
         // thousands of revisions (thousands of tables) that dominates `up`. SQLite keeps a
@@ -186,8 +186,11 @@ fn read_existing_rows<C: SqlConnection>(
     conn: &mut C,
     table: &VersionTable,
 ) -> Result<Vec<String>, DbError> {
-    select_rows(conn, table)
-        .map_err(|e| DbError::new(format!("reading the version table `{}`", table.name()), e))
+    select_rows(conn, table).map_err(|e| DbError::new(reading_context(table), e))
+}
+
+fn reading_context(table: &VersionTable) -> String {
+    format!("reading the version table `{}`", table.name())
 }
 
 fn select_rows<C: SqlConnection>(

@@ -128,9 +128,8 @@ impl<'a> FolderEntries<'a> {
     /// The cached revision of file `name`, if the cache has it with exactly this stamp.
     /// Its origin names `member` and an empty path, for the caller to move the shown path
     /// in (this runs for every file; a copy of the path would be one more allocation each).
-    /// Files are asked
-    /// for in name order, the order of the entries, so `next` (where the last one was found,
-    /// plus one) is tried before a search.
+    /// Files are asked for in name order, the order of the entries, so `next` (where the
+    /// last one was found, plus one) is tried before a search.
     pub fn revision(
         &self,
         name: &str,

@@ -27,6 +27,12 @@ impl FileStamp {
         self.0[3].max(self.0[4]).div_euclid(1_000_000_000)
     }
 
+    /// The stamp of an open file or folder.
+    #[cfg(unix)]
+    fn of_open(fd: impl rustix::fd::AsFd) -> Option<Self> {
+        rustix::fs::fstat(fd).ok().map(|stat| Self::of(&stat))
+    }
+
     #[cfg(unix)]
     fn of(stat: &rustix::fs::Stat) -> Self {
         // The fields' integer types differ between platforms; all fit in an i128.
@@ -129,9 +135,7 @@ impl Folder {
     pub fn own_stamp(&self) -> Option<FileStamp> {
         #[cfg(unix)]
         {
-            rustix::fs::fstat(&self.fd)
-                .ok()
-                .map(|stat| FileStamp::of(&stat))
+            FileStamp::of_open(&self.fd)
         }
         #[cfg(not(unix))]
         {
@@ -217,9 +221,7 @@ impl Folder {
     ) -> io::Result<(usize, Option<FileStamp>)> {
         let file = self.open_file(name)?;
         #[cfg(unix)]
-        let stamp = rustix::fs::fstat(&file)
-            .ok()
-            .map(|stat| FileStamp::of(&stat));
+        let stamp = FileStamp::of_open(&file);
         #[cfg(not(unix))]
         let stamp = None;
         Ok((read_all(&file, buffer)?, stamp))
