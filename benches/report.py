@@ -20,6 +20,33 @@ def get(results, key, field="median"):
     return None if entry is None else entry[field]
 
 
+IN_PROCESS = [
+    ("parse_with_sql", "parse every file, SQL kept (`up`, embedding)"),
+    ("parse_headers", "parse every file, headers only (read commands)"),
+    ("build_graph", "build and validate the graph"),
+    ("plan_from_empty", "plan `up` on an empty database"),
+    ("plan_up_to_date", "plan `up` on an up-to-date database (`check`)"),
+    ("plan_down_to_base", "plan `down base` from the heads"),
+]
+
+
+def in_process_table(figures):
+    """The divan bench's medians: one row per phase, one column per revision set."""
+    cases = [f"{shape}-{size}" for shape in ("linear", "members") for size in (100, 1000, 10000)]
+    lines = ["## In process: parsing, graph building, planning", "",
+             "Medians of `cargo bench -p revise-runtime --bench in_process` (divan; the same revision",
+             "sets as above, built in memory, so no disk, process start or database), in ms. The",
+             "growth columns are 10,000 against 1,000 revisions.", "",
+             "| phase | " + " | ".join(cases) + " | growth linear | growth members |",
+             "|---|" + "---:|" * (len(cases) + 2)]
+    for bench, label in IN_PROCESS:
+        row = figures.get(bench, {})
+        cells = [f"{row[c] * 1000:,.3f}" if c in row else "-" for c in cases]
+        growth = [ratio(row.get(f"{shape}-10000"), row.get(f"{shape}-1000")) for shape in ("linear", "members")]
+        lines.append(f"| {label} | " + " | ".join(cells) + " | " + " | ".join(growth) + " |")
+    return lines + [""]
+
+
 def write(data, path):
     lines = [
         "# Benchmarks",
@@ -63,6 +90,8 @@ def write(data, path):
                   f"Warm rebuild of a small application after editing one of its 1,000 embedded revisions: "
                   f"{e['revision_rebuild']:.2f} s, against {e['main_rs_rebuild']:.2f} s after editing `main.rs`; "
                   f"the embedding adds {e['added']:.2f} s (best of three each).", ""]
+    if "in_process" in data:
+        lines += in_process_table(data["in_process"])
     analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "analysis.md")
     if os.path.exists(analysis):
         with open(analysis) as f:

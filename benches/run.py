@@ -4,6 +4,10 @@
     python3 benches/run.py --sizes 100,1000     # quicker
     python3 benches/run.py --no-alembic --no-diesel --no-postgres   # or --no-sqlite
     python3 benches/run.py --sizes 10000 --no-alembic --no-diesel --no-up   # read commands only
+    python3 benches/run.py --only-in-process    # parsing, graph building, planning (a minute)
+
+The in-process figures come from the divan bench `revise-runtime/benches/in_process.rs`
+(`cargo bench -p revise-runtime --bench in_process` prints them directly).
 
 Needs hyperfine and sqlite3/psql (Debian packages); installs Alembic into target/bench-venv and
 diesel_cli into target/bench-tools on first use. Results: target/bench/results.json and
@@ -14,6 +18,7 @@ from). Medians of hyperfine runs; peak memory from /usr/bin/time (maximum reside
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -169,6 +174,27 @@ def embedding(args):
     return {"main_rs_rebuild": code, "revision_rebuild": revisions, "added": revisions - code}
 
 
+IN_PROCESS_UNITS = {"ns": 1e-9, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def in_process():
+    """Runs the divan bench and returns {bench: {case: median seconds}}, read from divan's
+    table (columns: fastest, slowest, median, mean)."""
+    out = subprocess.run(f"cd {REPO} && cargo bench -q -p revise-runtime --bench in_process",
+                         shell=True, check=True, stdout=subprocess.PIPE, text=True).stdout
+    print(out, flush=True)
+    case = re.compile(r"[├╰]─ (\S+)\s+([\d.]+ \S+)\s+│ ([\d.]+ \S+)\s+│ ([\d.]+) (\S+)")
+    group = re.compile(r"^[├╰]─ (\w+)\s+│")
+    figures, bench = {}, None
+    for line in out.splitlines():
+        if m := group.match(line):
+            bench = m.group(1)
+            figures[bench] = {}
+        elif (m := case.search(line)) and bench:
+            figures[bench][m.group(1)] = float(m.group(4)) * IN_PROCESS_UNITS[m.group(5)]
+    return figures
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100,1000,10000")
@@ -184,7 +210,13 @@ def main():
                         help="skip `up` and the raw-SQL scripts (keeps their previous figures)")
     parser.add_argument("--no-limit", dest="limit", action="store_false",
                         help="skip the raw-SQL scripts (keeps their previous figures)")
+    parser.add_argument("--no-in-process", dest="in_process", action="store_false",
+                        help="skip the divan bench of parsing, graph building and planning")
+    parser.add_argument("--only-in-process", action="store_true",
+                        help="run only the divan bench (keeps every other previous figure)")
     args = parser.parse_args()
+    if args.only_in_process:
+        args.sqlite = args.postgres = args.embedding = args.alembic = args.diesel = False
     os.makedirs(WORK, exist_ok=True)
     setup(args)
     # A partial run (fewer sizes, tools or databases) updates what it measured and keeps the
@@ -212,6 +244,8 @@ def main():
     results["runs"].sort(key=lambda r: (r["db"] != "sqlite", r["shape"], r["size"]))
     if args.embedding:
         results["embedding"] = embedding(args)
+    if args.in_process:
+        results["in_process"] = in_process()
     for written in (path, committed):
         with open(written, "w") as f:
             json.dump(results, f, indent=1)

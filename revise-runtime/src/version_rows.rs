@@ -120,16 +120,11 @@ fn upgrade_changes(
             .copied()
             .filter(|r| !parents.contains(r))
             .collect();
-        let merged: Vec<Node> = if others.is_empty() {
-            parents.to_vec()
-        } else {
-            let below_others = graph.ancestors_inclusive(others);
-            parents
-                .iter()
-                .copied()
-                .filter(|p| !below_others.contains(p))
-                .collect()
-        };
+        let merged: Vec<Node> = parents
+            .iter()
+            .copied()
+            .filter(|&p| !below_any(graph, p, &others))
+            .collect();
         let Some((last, deleted)) = merged.split_last() else {
             return Vec::new(); // nothing Alembic could touch: the fallback decides
         };
@@ -159,13 +154,21 @@ fn unmerge_to(graph: &RevisionGraph, rows: &NodeSet, node: Node, parents: &[Node
             .filter(|&p| !parents.iter().any(|&q| q != p && graph.is_ancestor(p, q)))
             .collect()
     } else {
-        let below_others = graph.ancestors_inclusive(others);
         parents
             .iter()
             .copied()
-            .filter(|p| !below_others.contains(p))
+            .filter(|&p| !below_any(graph, p, &others))
             .collect()
     }
+}
+
+/// Whether `node` is one of `rows` or an ancestor of one. Alembic collects every ancestor of
+/// the rows for this; asking per node walks only the part of the graph above `node` (see
+/// [`RevisionGraph::is_ancestor`]), so a merge step costs a few nodes instead of the whole
+/// graph: planning `up` through the 1,000 cross-member merges of 10,000 revisions took 51 ms
+/// that way and takes 1.5 ms this way (BENCHMARKS.md, "In process").
+fn below_any(graph: &RevisionGraph, node: Node, rows: &[Node]) -> bool {
+    rows.iter().any(|&row| graph.is_ancestor(node, row))
 }
 
 /// The only parent, or else the only parent that is a row.
