@@ -124,9 +124,9 @@ mod tests {
         });
         let rev = revise_runtime::parse::parse_revision("x.sql".as_ref(), "m", text.as_bytes())
             .expect("parses");
-        assert_eq!(rev.message, "Add things");
+        assert_eq!(&*rev.message, "Add things");
         assert_eq!(rev.revises[0].as_str(), "p1");
-        assert_eq!(rev.depends_on, ["other"]);
+        assert_eq!(*rev.depends_on, ["other"]);
         assert!(rev.down.is_some());
     }
 

@@ -140,7 +140,9 @@ impl RevisionGraph {
             needs.end_row();
         }
         let all_children = needs.reversed();
-        let order = match topological_order(&revisions, &needs, &all_children) {
+        // Without errors every revision is in the index, in id order.
+        let by_id = by_id.into_sorted();
+        let order = match topological_order(&revisions, &by_id, &needs, &all_children) {
             Ok(order) => order,
             Err(cycle) => return Err(vec![cycle]),
         };
@@ -151,8 +153,6 @@ impl RevisionGraph {
         for (position, &node) in order.iter().enumerate() {
             rank[node] = position;
         }
-        // Without errors every revision is in the index, in id order.
-        let by_id = by_id.into_sorted();
         Ok(Self {
             revisions,
             by_id,
@@ -441,10 +441,10 @@ impl Adjacency {
     }
 }
 
-fn graph_error(rev: &Revision, line: usize, kind: GraphErrorKind) -> GraphError {
+fn graph_error(rev: &Revision, line: u32, kind: GraphErrorKind) -> GraphError {
     GraphError {
         path: rev.origin.path.clone(),
-        line: line.max(1),
+        line: usize::try_from(line.max(1)).unwrap_or(usize::MAX),
         kind,
     }
 }
@@ -497,8 +497,8 @@ fn resolve_revises(
                         rev.lines.revises,
                         GraphErrorKind::CrossMemberParent {
                             parent: parent.to_string(),
-                            parent_member: revisions[p].origin.member.clone(),
-                            member: rev.origin.member.clone(),
+                            parent_member: revisions[p].origin.member.to_string(),
+                            member: rev.origin.member.to_string(),
                         },
                     ))
                 }
@@ -520,7 +520,7 @@ fn declare_labels(
 ) -> BTreeMap<String, Node> {
     let mut owners: BTreeMap<String, Node> = BTreeMap::new();
     let mut roots: BTreeMap<&str, Node> = BTreeMap::new();
-    let mut declare = |label: &str, node: Node, line: usize, errors: &mut Vec<GraphError>| {
+    let mut declare = |label: &str, node: Node, line: u32, errors: &mut Vec<GraphError>| {
         let rev = &revisions[node];
         if by_id.get(label).is_some() {
             errors.push(graph_error(
@@ -547,12 +547,12 @@ fn declare_labels(
     for (node, rev) in revisions.iter().enumerate() {
         // A root is a revision without `Revises`; unresolved parents were reported already.
         if rev.revises.is_empty() && revises.get(node).is_empty() {
-            if let Some(&first) = roots.get(rev.origin.member.as_str()) {
+            if let Some(&first) = roots.get(&*rev.origin.member) {
                 errors.push(graph_error(
                     rev,
                     rev.lines.revises.max(rev.lines.id),
                     GraphErrorKind::SecondRoot {
-                        member: rev.origin.member.clone(),
+                        member: rev.origin.member.to_string(),
                         other: revisions[first].origin.path.clone(),
                     },
                 ));
@@ -608,23 +608,31 @@ fn resolve_depends_on(
 /// reverse; a leftover means a cycle.
 fn topological_order(
     revisions: &[Revision],
+    by_id: &[Node],
     needs: &Adjacency,
     needed_by: &Adjacency,
 ) -> Result<Vec<Node>, GraphError> {
     let n = revisions.len();
     let mut waiting: Vec<usize> = (0..n).map(|node| needs.get(node).len()).collect();
     // Among revisions that are ready, the oldest (by `Create Date`, then id) goes first, so
-    // independent branches apply in the order they were written.
+    // independent branches apply in the order they were written. Ids are compared by their
+    // place in `by_id` (ids in order): with four members ready at a time, comparing the ids
+    // themselves was half the time of building a graph of 10,000 revisions. A missing or
+    // empty date sorts first.
+    let mut id_rank = vec![0; n];
+    for (rank, &node) in by_id.iter().enumerate() {
+        id_rank[node] = rank;
+    }
     let key = |i: Node| {
-        Reverse((
-            revisions[i].create_date.as_deref().unwrap_or(""),
-            revisions[i].id.as_str(),
-            i,
-        ))
+        let date = revisions[i]
+            .create_date
+            .as_deref()
+            .filter(|d| !d.is_empty());
+        Reverse((date, id_rank[i]))
     };
     let mut ready: BinaryHeap<_> = (0..n).filter(|&i| waiting[i] == 0).map(key).collect();
     let mut order = Vec::with_capacity(n);
-    while let Some(Reverse((_, _, node))) = ready.pop() {
+    while let Some(node) = ready.pop().map(|Reverse((_, rank))| by_id[rank]) {
         order.push(node);
         for &child in needed_by.get(node) {
             waiting[child] -= 1;
@@ -734,13 +742,13 @@ pub(crate) mod tests {
     pub(crate) fn rev(member: &str, id: &str, revises: &[&str], deps: &[&str]) -> Revision {
         Revision {
             id: RevisionId::new(id).expect("test id"),
-            message: format!("message of {id}"),
+            message: format!("message of {id}").into(),
             revises: revises
                 .iter()
                 .map(|p| RevisionId::new(p).expect("id"))
                 .collect(),
             depends_on: deps.iter().map(|d| (*d).to_owned()).collect(),
-            branch_labels: Vec::new(),
+            branch_labels: Box::default(),
             create_date: None,
             up: Section {
                 sql: String::new(),
@@ -753,7 +761,7 @@ pub(crate) mod tests {
                 line: 2,
             }),
             origin: Origin {
-                member: member.to_owned(),
+                member: member.into(),
                 path: format!("{member}/migrations/{id}.sql").into(),
             },
             lines: HeaderLines {

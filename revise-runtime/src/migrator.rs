@@ -451,7 +451,7 @@ impl<'g> Migrator<'g> {
         MigrateError::StepFailed {
             id: revision.id.to_string(),
             path: revision.origin.path.display().to_string(),
-            line: section.map_or(1, |s| s.line),
+            line: section.map_or(1, |s| usize::try_from(s.line).unwrap_or(usize::MAX)),
             verb: match direction {
                 Direction::Up => "upgrading",
                 Direction::Down => "downgrading",
@@ -486,7 +486,7 @@ impl<'g> Migrator<'g> {
         let rev = self.graph.revision(node);
         RevisionSummary {
             id: rev.id.to_string(),
-            message: rev.message.clone(),
+            message: rev.message.to_string(),
             path: rev.origin.path.display().to_string(),
         }
     }

@@ -5,6 +5,7 @@
 //! This module never touches the file system; `source.rs` reads the bytes.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::revision::{HeaderLines, InvalidId, Origin, Revision, RevisionId, Section};
 
@@ -79,11 +80,16 @@ pub enum ParseErrorKind {
     },
 }
 
+/// A line number as a revision keeps it (32 bits; a file of four billion lines is not read).
+fn stored_line(number: usize) -> u32 {
+    u32::try_from(number).unwrap_or(u32::MAX)
+}
+
 /// Parses the bytes of one revision file that belongs to `member`.
 ///
 /// `path` is only used in the result and in errors.
 pub fn parse_revision(path: &Path, member: &str, bytes: &[u8]) -> Result<Revision, ParseError> {
-    parse(path, member, bytes, true)
+    parse(path, &Arc::from(member), bytes, true)
 }
 
 /// Like [`parse_revision`], with every check, but leaves the sections' SQL empty: for
@@ -94,10 +100,17 @@ pub fn parse_revision_without_sql(
     member: &str,
     bytes: &[u8],
 ) -> Result<Revision, ParseError> {
-    parse(path, member, bytes, false)
+    parse(path, &Arc::from(member), bytes, false)
 }
 
-fn parse(path: &Path, member: &str, bytes: &[u8], keep_sql: bool) -> Result<Revision, ParseError> {
+/// [`parse_revision`] (with `keep_sql`) or [`parse_revision_without_sql`], for a member
+/// whose label the caller shares among its files.
+pub(crate) fn parse(
+    path: &Path,
+    member: &Arc<str>,
+    bytes: &[u8],
+    keep_sql: bool,
+) -> Result<Revision, ParseError> {
     let error = |line: usize, kind: ParseErrorKind| ParseError {
         path: path.to_owned(),
         line,
@@ -280,7 +293,7 @@ impl FileParser {
         match key {
             HeaderKey::RevisionId => {
                 self.id = Some(RevisionId::new(value).map_err(ParseErrorKind::InvalidId)?);
-                self.lines.id = number;
+                self.lines.id = stored_line(number);
             }
             HeaderKey::Revises => {
                 // Sized exactly: a collected Vec would reserve four slots for the usual one.
@@ -289,7 +302,7 @@ impl FileParser {
                     revises.push(RevisionId::new(id).map_err(ParseErrorKind::InvalidId)?);
                 }
                 self.revises = revises;
-                self.lines.revises = number;
+                self.lines.revises = stored_line(number);
             }
             HeaderKey::CreateDate => self.create_date = Some(value.to_owned()),
             HeaderKey::DependsOn => {
@@ -297,14 +310,14 @@ impl FileParser {
                 if let Some(bad) = self.depends_on.iter().find(|d| !is_valid_label(d)) {
                     return Err(ParseErrorKind::InvalidLabel(bad.clone()));
                 }
-                self.lines.depends_on = number;
+                self.lines.depends_on = stored_line(number);
             }
             HeaderKey::BranchLabels => {
                 self.branch_labels = split_list(value).map(str::to_owned).collect();
                 if let Some(bad) = self.branch_labels.iter().find(|l| !is_valid_label(l)) {
                     return Err(ParseErrorKind::InvalidLabel(bad.clone()));
                 }
-                self.lines.branch_labels = number;
+                self.lines.branch_labels = stored_line(number);
             }
         }
         Ok(())
@@ -324,13 +337,13 @@ impl FileParser {
         if let Some(existing) = slot {
             return Err(ParseErrorKind::DuplicateMarker {
                 direction,
-                first_line: existing.line,
+                first_line: usize::try_from(existing.line).unwrap_or(usize::MAX),
             });
         }
         *slot = Some(Section {
             sql: String::new(),
             transactional: marker.transactional,
-            line: number,
+            line: stored_line(number),
         });
         self.current = Some(marker.up);
         self.section_start = sql_start;
@@ -340,22 +353,22 @@ impl FileParser {
     fn finish(
         self,
         path: &Path,
-        member: &str,
+        member: &Arc<str>,
     ) -> Result<Revision, (Option<usize>, ParseErrorKind)> {
         let id = self.id.ok_or((Some(1), ParseErrorKind::MissingId))?;
         let up = self.up.ok_or((None, ParseErrorKind::MissingUp))?;
         let down = self.down;
         Ok(Revision {
             id,
-            message: self.message.unwrap_or_default(),
-            revises: self.revises,
-            depends_on: self.depends_on,
-            branch_labels: self.branch_labels,
-            create_date: self.create_date,
+            message: self.message.unwrap_or_default().into_boxed_str(),
+            revises: self.revises.into_boxed_slice(),
+            depends_on: self.depends_on.into_boxed_slice(),
+            branch_labels: self.branch_labels.into_boxed_slice(),
+            create_date: self.create_date.map(String::into_boxed_str),
             up,
             down,
             origin: Origin {
-                member: member.to_owned(),
+                member: Arc::clone(member),
                 path: path.to_owned(),
             },
             lines: self.lines,
@@ -433,10 +446,10 @@ mod tests {
     fn parses_the_spec_example() {
         let rev = parse(FULL).expect("valid");
         assert_eq!(rev.id.as_str(), "3f2a9c1b7d4e");
-        assert_eq!(rev.message, "Add priority column to examples");
-        assert_eq!(rev.revises, vec![RevisionId::new("9b1c0d2e4f6a").unwrap()]);
-        assert_eq!(rev.depends_on, vec!["a1b2c3d4e5f6"]);
-        assert_eq!(rev.branch_labels, vec!["priorities"]);
+        assert_eq!(&*rev.message, "Add priority column to examples");
+        assert_eq!(*rev.revises, [RevisionId::new("9b1c0d2e4f6a").unwrap()]);
+        assert_eq!(*rev.depends_on, ["a1b2c3d4e5f6"]);
+        assert_eq!(*rev.branch_labels, ["priorities"]);
         assert_eq!(
             rev.up.sql,
             "ALTER TABLE examples ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;"
@@ -590,6 +603,6 @@ mod tests {
     #[test]
     fn a_header_without_message_starts_with_a_key() {
         let rev = parse("-- Revision ID: a\n-- revise:up\n").expect("valid");
-        assert_eq!(rev.message, "");
+        assert_eq!(&*rev.message, "");
     }
 }

@@ -46,7 +46,7 @@ pub fn run(context: &Context, args: &ImportArgs) -> Result<(), CliError> {
     let heads: Vec<String> = graph
         .heads()
         .into_iter()
-        .filter(|&n| graph.revision(n).origin.member == member.label)
+        .filter(|&n| *graph.revision(n).origin.member == *member.label)
         .map(|n| graph.id(n).to_owned())
         .collect();
     if heads.len() > 1 {

@@ -19,7 +19,7 @@ pub fn run(context: &Context, args: &MergeArgs) -> Result<(), CliError> {
                 graph
                     .heads()
                     .into_iter()
-                    .filter(|&h| graph.revision(h).origin.member == member.label),
+                    .filter(|&h| *graph.revision(h).origin.member == *member.label),
             );
             continue;
         }
@@ -51,7 +51,7 @@ pub fn run(context: &Context, args: &MergeArgs) -> Result<(), CliError> {
         .workspace
         .members
         .iter()
-        .find(|m| m.label == member)
+        .find(|m| *m.label == *member)
         .ok_or_else(|| {
             CliError::bad_input(format!("no workspace member has the label `{member}`"))
         })?;

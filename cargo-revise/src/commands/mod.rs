@@ -17,7 +17,9 @@ mod stamp;
 use std::sync::mpsc::Receiver;
 use std::thread::JoinHandle;
 
-use revise_runtime::backend::{connect_existing, DatabaseConnection, VersionStore, VersionTable};
+use revise_runtime::backend::{
+    connect_existing, DatabaseConnection, Dialect, VersionStore, VersionTable,
+};
 use revise_runtime::graph::Node;
 use revise_runtime::RevisionGraph;
 
@@ -158,7 +160,7 @@ pub fn ids(graph: &RevisionGraph, nodes: &[Node]) -> Vec<String> {
 /// The labels a revision carries: its member's, then its own.
 pub fn labels(graph: &RevisionGraph, node: Node) -> Vec<String> {
     let rev = graph.revision(node);
-    let mut labels = vec![rev.origin.member.clone()];
+    let mut labels = vec![rev.origin.member.to_string()];
     labels.extend(rev.branch_labels.iter().cloned());
     labels
 }
@@ -169,7 +171,7 @@ pub fn revision_json(graph: &RevisionGraph, node: Node) -> serde_json::Value {
     serde_json::json!({
         "id": rev.id.as_str(),
         "message": rev.message,
-        "member": rev.origin.member,
+        "member": &*rev.origin.member,
         "path": rev.origin.path.display().to_string(),
         "revises": ids(graph, graph.revises(node)),
         "depends_on": ids(graph, graph.depends_on(node)),
@@ -183,29 +185,46 @@ pub fn revision_json(graph: &RevisionGraph, node: Node) -> serde_json::Value {
 }
 
 impl Context {
-    /// Starts reading the version rows on a thread of its own, for the command to collect
-    /// after loading the graph: opening the database (SQLite parsing a schema of thousands
-    /// of tables, a PostgreSQL connection with its TLS handshake) costs about as much as
-    /// loading thousands of revisions, and neither needs the other. The thread is not
-    /// waited for when the files are bad: their errors come first and at once, even when
-    /// the server is slow to answer. Settings errors wait for [`PendingRows::nodes`] too.
+    /// Starts reading the version rows, for the command to collect after loading the graph.
+    ///
+    /// On PostgreSQL and MySQL a thread of its own reads them: the connection (a TLS
+    /// handshake, round trips to the server) mostly waits, and neither it nor the graph needs
+    /// the other. SQLite's work is all on this machine's cores (parsing a schema of thousands
+    /// of tables, some 12 ms at 10,000), and read here, before the graph, the memory SQLite
+    /// frees on closing is used again by the graph; on a thread it stays in that thread's
+    /// malloc arena. `current` at 10,000 revisions peaked at 17.8 MB with a thread and at
+    /// 14.1 MB without, in the same time on two cores (BENCHMARKS.md).
+    ///
+    /// Errors wait for [`PendingRows::nodes`] either way, so bad revision files are reported
+    /// first and at once, even when the server is slow to answer; the thread is not waited
+    /// for then.
     pub fn start_reading_rows(&self) -> PendingRows {
         let started = settings::version_table(&self.workspace).and_then(|table| {
             let url = self.database()?.url;
+            if url.dialect() == Dialect::Sqlite {
+                // The connection closes before the graph is read.
+                let (rows, _closed) = read_version_rows(&url, &table);
+                return Ok(ReadingRows {
+                    table,
+                    source: RowsSource::Read(rows),
+                });
+            }
             let read_table = table.clone();
             let (sender, receiver) = std::sync::mpsc::sync_channel(1);
             let thread = std::thread::spawn(move || {
                 let (rows, conn) = read_version_rows(&url, &read_table);
                 let _ = sender.send(rows);
                 // The connection closes after the rows went out, while the command goes
-                // on: SQLite frees the schema it parsed (10,000 tables: 3 ms), and a command
-                // that ends first cuts this short, which a read-only connection allows.
+                // on; a command that ends first cuts this short, which a read-only
+                // connection allows.
                 drop(conn);
             });
-            Ok(RowsThread {
+            Ok(ReadingRows {
                 table,
-                rows: receiver,
-                thread,
+                source: RowsSource::Thread {
+                    rows: receiver,
+                    thread,
+                },
             })
         });
         PendingRows(started)
@@ -234,31 +253,39 @@ fn read_version_rows(
     }
 }
 
-/// The thread reading the version rows (it sends them, then closes its connection), with
-/// where they arrive.
-struct RowsThread {
+/// The version table, and where its rows come from.
+struct ReadingRows {
     table: VersionTable,
-    rows: Receiver<Rows>,
-    thread: JoinHandle<()>,
+    source: RowsSource,
+}
+
+/// Rows read already, or a thread reading them (it sends them, then closes its connection).
+enum RowsSource {
+    Read(Rows),
+    Thread {
+        rows: Receiver<Rows>,
+        thread: JoinHandle<()>,
+    },
 }
 
 /// Version rows being read (see [`Context::start_reading_rows`]).
-pub struct PendingRows(Result<RowsThread, CliError>);
+pub struct PendingRows(Result<ReadingRows, CliError>);
 
 impl PendingRows {
     /// Waits for the rows and turns them into revisions of `graph`, refusing ids no file
     /// declares.
     pub fn nodes(self, graph: &RevisionGraph) -> Result<revise_runtime::NodeSet, CliError> {
-        let RowsThread {
-            table,
-            rows,
-            thread,
-        } = self.0?;
-        // Nothing received means the thread panicked before sending: pass its panic on.
-        let rows = rows.recv().unwrap_or_else(|_| match thread.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => Err(CliError::failed("the version rows were not read")),
-        })?;
+        let ReadingRows { table, source } = self.0?;
+        let rows = match source {
+            RowsSource::Read(rows) => rows,
+            // Nothing received means the thread panicked before sending: pass its panic on.
+            RowsSource::Thread { rows, thread } => {
+                rows.recv().unwrap_or_else(|_| match thread.join() {
+                    Err(panic) => std::panic::resume_unwind(panic),
+                    Ok(()) => Err(CliError::failed("the version rows were not read")),
+                })
+            }
+        }?;
         let migrator = revise_runtime::Migrator::new(graph).with_version_table(table);
         Ok(migrator.nodes(&rows)?)
     }

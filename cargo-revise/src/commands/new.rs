@@ -99,7 +99,7 @@ fn parents(
         let node = revise_runtime::target::resolve_single(graph, head)
             .map_err(|e| CliError::bad_input(format!("--head: {e}")))?;
         let rev = graph.revision(node);
-        if rev.origin.member != label {
+        if *rev.origin.member != *label {
             return Err(CliError::bad_input(format!(
                 "--head {head} is revision {} of member `{}`, not of `{label}`; use --depends-on to wait for another member",
                 rev.id, rev.origin.member
@@ -110,7 +110,7 @@ fn parents(
     let heads: Vec<&str> = graph
         .heads()
         .into_iter()
-        .filter(|&n| graph.revision(n).origin.member == label)
+        .filter(|&n| *graph.revision(n).origin.member == *label)
         .map(|n| graph.id(n))
         .collect();
     match heads.as_slice() {

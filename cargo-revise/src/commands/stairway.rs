@@ -142,7 +142,7 @@ fn single_heads(graph: &RevisionGraph) -> Result<(), CliError> {
         std::collections::BTreeMap::new();
     for head in graph.heads() {
         by_member
-            .entry(graph.revision(head).origin.member.as_str())
+            .entry(&*graph.revision(head).origin.member)
             .or_default()
             .push(graph.id(head));
     }

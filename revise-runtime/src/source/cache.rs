@@ -21,6 +21,7 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::folder::FileStamp;
 use crate::revision::{HeaderLines, Origin, Revision, RevisionId, Section};
@@ -125,6 +126,23 @@ impl<'a> FolderEntries<'a> {
             .collect()
     }
 
+    /// The stamp the cache knows for file `name`.
+    pub fn stamp(&self, name: &str) -> Option<FileStamp> {
+        let at = self.position(name)?;
+        Some(Entry::at(self.bytes, self.entries[at])?.stamp)
+    }
+
+    /// Where the entry of file `name` is, by binary search (entries are in name order).
+    fn position(&self, name: &str) -> Option<usize> {
+        self.entries
+            .binary_search_by(|&start| {
+                name_at(self.bytes, start)
+                    .unwrap_or_default()
+                    .cmp(name.as_bytes())
+            })
+            .ok()
+    }
+
     /// The cached revision of file `name`, if the cache has it with exactly this stamp.
     /// Its origin names `member` and an empty path, for the caller to move the shown path
     /// in (this runs for every file; a copy of the path would be one more allocation each).
@@ -134,16 +152,13 @@ impl<'a> FolderEntries<'a> {
         &self,
         name: &str,
         stamp: &FileStamp,
-        member: &str,
+        member: &Arc<str>,
         next: &mut usize,
     ) -> Option<Revision> {
         let name_of = |start: u32| name_at(self.bytes, start).unwrap_or_default();
         let at = match self.entries.get(*next) {
             Some(&start) if name_of(start) == name.as_bytes() => *next,
-            _ => self
-                .entries
-                .binary_search_by(|&start| name_of(start).cmp(name.as_bytes()))
-                .ok()?,
+            _ => self.position(name)?,
         };
         *next = at + 1;
         let entry = Entry::at(self.bytes, self.entries[at])?;
@@ -276,11 +291,11 @@ fn encode(out: &mut Vec<u8>, revision: &Revision) {
         lines.depends_on,
         lines.branch_labels,
     ] {
-        put_u32(out, line);
+        put_line(out, line);
     }
 }
 
-fn decode(record: &[u8], member: &str) -> Option<Revision> {
+fn decode(record: &[u8], member: &Arc<str>) -> Option<Revision> {
     let mut reader = Reader {
         bytes: record,
         at: 0,
@@ -294,25 +309,25 @@ fn decode(record: &[u8], member: &str) -> Option<Revision> {
     let up = reader.section()??;
     let down = reader.section()?;
     let lines = HeaderLines {
-        id: reader.u32()?,
-        revises: reader.u32()?,
-        depends_on: reader.u32()?,
-        branch_labels: reader.u32()?,
+        id: reader.line()?,
+        revises: reader.line()?,
+        depends_on: reader.line()?,
+        branch_labels: reader.line()?,
     };
     if reader.at != record.len() {
         return None;
     }
     Some(Revision {
         id,
-        message,
-        revises,
-        depends_on,
-        branch_labels,
-        create_date,
+        message: message.into_boxed_str(),
+        revises: revises.into_boxed_slice(),
+        depends_on: depends_on.into_boxed_slice(),
+        branch_labels: branch_labels.into_boxed_slice(),
+        create_date: create_date.map(String::into_boxed_str),
         up,
         down,
         origin: Origin {
-            member: member.to_owned(),
+            member: Arc::clone(member),
             path: PathBuf::new(),
         },
         lines,
@@ -325,7 +340,11 @@ fn to_u32(value: usize) -> u32 {
 }
 
 fn put_u32(out: &mut Vec<u8>, value: usize) {
-    out.extend_from_slice(&to_u32(value).to_le_bytes());
+    put_line(out, to_u32(value));
+}
+
+fn put_line(out: &mut Vec<u8>, line: u32) {
+    out.extend_from_slice(&line.to_le_bytes());
 }
 
 fn put_stamp(out: &mut Vec<u8>, stamp: &FileStamp) {
@@ -353,7 +372,7 @@ fn put_section(out: &mut Vec<u8>, section: Option<&Section>) {
         None => out.push(0),
         Some(section) => {
             out.push(if section.transactional { 2 } else { 1 });
-            put_u32(out, section.line);
+            put_line(out, section.line);
         }
     }
 }
@@ -373,8 +392,12 @@ impl<'a> Reader<'a> {
     }
 
     fn u32(&mut self) -> Option<usize> {
+        usize::try_from(self.line()?).ok()
+    }
+
+    fn line(&mut self) -> Option<u32> {
         let bytes = self.take(4)?.try_into().ok()?;
-        usize::try_from(u32::from_le_bytes(bytes)).ok()
+        Some(u32::from_le_bytes(bytes))
     }
 
     fn stamp(&mut self) -> Option<FileStamp> {
@@ -417,7 +440,7 @@ impl<'a> Reader<'a> {
         Some(Some(Section {
             sql: String::new(),
             transactional,
-            line: self.u32()?,
+            line: self.line()?,
         }))
     }
 }
@@ -464,14 +487,17 @@ mod tests {
         expected.origin.path = PathBuf::new();
         let mut next = 0;
         assert_eq!(
-            folder.revision("a.sql", &stamp, "m", &mut next),
+            folder.revision("a.sql", &stamp, &"m".into(), &mut next),
             Some(expected)
         );
         assert_eq!(next, 1);
         let touched = FileStamp([1, 2, 3, 4, 6]);
-        assert_eq!(folder.revision("a.sql", &touched, "m", &mut 0), None);
-        assert_eq!(folder.revision("b.sql", &stamp, "m", &mut 0), None);
-        assert_eq!(folder.revision("0.sql", &stamp, "m", &mut 5), None);
+        assert_eq!(
+            folder.revision("a.sql", &touched, &"m".into(), &mut 0),
+            None
+        );
+        assert_eq!(folder.revision("b.sql", &stamp, &"m".into(), &mut 0), None);
+        assert_eq!(folder.revision("0.sql", &stamp, &"m".into(), &mut 5), None);
         assert!(cache.folder(Path::new("/ws/m/migrations"), "n").is_none());
     }
 

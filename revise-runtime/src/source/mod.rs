@@ -220,7 +220,7 @@ mod tests {
     }
 
     fn messages(revisions: &[Revision]) -> Vec<&str> {
-        revisions.iter().map(|r| r.message.as_str()).collect()
+        revisions.iter().map(|r| &*r.message).collect()
     }
 
     #[test]
@@ -246,6 +246,27 @@ mod tests {
         assert_eq!(
             messages(&read_cached(root.path(), &members, &cache)),
             ["first, edited", "second"]
+        );
+    }
+
+    #[test]
+    fn a_rewritten_cache_keeps_the_entries_of_unchanged_files() {
+        let (root, members, cache) = member();
+        read_cached(root.path(), &members, &cache);
+        // b's entry is marked; a changes, so the cache is written again, taking b's stamp
+        // from its old entry (b was not read).
+        edit_cache(&cache, b"second", b"SECOND");
+        let dir = &members[0].dir;
+        std::fs::write(dir.join("a.sql"), revision_text("a", "first, edited")).expect("write");
+        assert_eq!(
+            messages(&read_cached(root.path(), &members, &cache)),
+            ["first, edited", "SECOND"]
+        );
+        edit_cache(&cache, b"first, edited", b"FIRST, EDITED");
+        assert_eq!(
+            messages(&read_cached(root.path(), &members, &cache)),
+            ["FIRST, EDITED", "SECOND"],
+            "both entries of the rewritten cache are used"
         );
     }
 
