@@ -115,6 +115,8 @@ fn generate(n: usize, shape: Shape) -> Vec<GeneratedFile> {
         last[member] = Some(id.clone());
         previous = Some(id);
     }
+    // In the order `cargo revise` loads them: member by member, each folder's files by name.
+    files.sort_by(|a, b| (&a.member, &a.path).cmp(&(&b.member, &b.path)));
     files
 }
 

@@ -226,13 +226,13 @@ fn check_overlap(graph: &RevisionGraph, requested: &[Node]) -> Result<(), PlanEr
 
 /// Plans an upgrade: every ancestor of the goal that is not applied, parents first.
 pub fn plan_upgrade(graph: &RevisionGraph, rows: &NodeSet, goal: &UpgradeGoal) -> Plan {
-    let required = graph.ancestors_inclusive(goal.targets.iter().copied());
-    let applied = graph.ancestors_inclusive(rows.iter().copied());
+    let required = graph.ancestor_flags(goal.targets.iter().copied());
+    let applied = graph.ancestor_flags(rows.iter().copied());
     let needed: Vec<Node> = graph
         .order()
         .iter()
         .copied()
-        .filter(|n| required.contains(n) && !applied.contains(n))
+        .filter(|&n| required[n] && !applied[n])
         .collect();
     build_plan(graph, rows, needed, Direction::Up)
 }
@@ -307,13 +307,13 @@ pub fn plan_downgrade(
             return Err(PlanError::NotADowngradeTarget(goal.written.clone()));
         }
     }
-    let applied = graph.ancestors_inclusive(rows.iter().copied());
-    let drop = graph.descendants_inclusive(roots);
+    let applied = graph.ancestor_flags(rows.iter().copied());
+    let drop = graph.descendant_flags(roots);
     let mut dropped: Vec<Node> = graph
         .order()
         .iter()
         .copied()
-        .filter(|n| drop.contains(n) && applied.contains(n))
+        .filter(|&n| drop[n] && applied[n])
         .collect();
     dropped.reverse();
     if let Some(target) = goal.target {
