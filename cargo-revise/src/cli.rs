@@ -260,6 +260,8 @@ pub enum SqlDialect {
 )]
 pub struct UpArgs {
     /// Where to go [default: heads; with one -p MEMBER: MEMBER@head]
+    // The brackets are `--help` text in clap's style, not a link.
+    #[allow(rustdoc::broken_intra_doc_links)]
     pub target: Option<String>,
     /// Options shared with `down`.
     #[command(flatten)]
