@@ -10,11 +10,11 @@
 //!
 //! Results are written down in BENCHMARKS.md ("In process").
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use divan::Bencher;
-use revise_runtime::parse::{parse_revision, parse_revision_without_sql};
-use revise_runtime::plan::{downgrade_goal, plan_downgrade, plan_upgrade, upgrade_goal};
+use revise_runtime::parse::{parse_revision, parse_revision_without_sql, ParseError};
+use revise_runtime::plan::{downgrade_goal, plan_downgrade, plan_upgrade, upgrade_goal, Plan};
 use revise_runtime::{NodeSet, Revision, RevisionGraph, Target};
 
 fn main() {
@@ -120,44 +120,49 @@ fn generate(n: usize, shape: Shape) -> Vec<GeneratedFile> {
     files
 }
 
-fn parse_all(files: &[GeneratedFile]) -> Vec<Revision> {
+/// A parser of one file: [`parse_revision`] or [`parse_revision_without_sql`].
+type Parser = fn(&Path, &str, &[u8]) -> Result<Revision, ParseError>;
+
+fn parse_all(files: &[GeneratedFile], parse: Parser) -> Vec<Revision> {
     files
         .iter()
-        .map(|f| parse_revision(&f.path, &f.member, f.text.as_bytes()).expect("generated file"))
+        .map(|f| parse(&f.path, &f.member, f.text.as_bytes()).expect("generated file"))
         .collect()
 }
 
 fn graph_of(case: Case) -> RevisionGraph {
-    RevisionGraph::build(parse_all(&case.files())).expect("generated graph")
+    RevisionGraph::build(parse_all(&case.files(), parse_revision)).expect("generated graph")
+}
+
+/// Plans `up` to the heads from `rows`.
+fn plan_to_heads(graph: &RevisionGraph, rows: &NodeSet) -> Plan {
+    let goal = upgrade_goal(graph, rows, &Target::Heads, "heads").expect("goal");
+    plan_upgrade(graph, rows, &goal)
 }
 
 /// Parsing every file of the set, SQL kept (what `up` and embedding do).
 #[divan::bench(args = CASES)]
 fn parse_with_sql(bencher: Bencher, case: Case) {
     let files = case.files();
-    bencher.counter(case.items()).bench(|| parse_all(&files));
+    bencher
+        .counter(case.items())
+        .bench(|| parse_all(&files, parse_revision));
 }
 
 /// Parsing every file without keeping the SQL (the read commands: heads, history, current).
 #[divan::bench(args = CASES)]
 fn parse_headers(bencher: Bencher, case: Case) {
     let files = case.files();
-    bencher.counter(case.items()).bench(|| {
-        files
-            .iter()
-            .map(|f| {
-                parse_revision_without_sql(&f.path, &f.member, f.text.as_bytes())
-                    .expect("generated file")
-            })
-            .collect::<Vec<_>>()
-    });
+    bencher
+        .counter(case.items())
+        .bench(|| parse_all(&files, parse_revision_without_sql));
 }
 
 /// Building and validating the graph from parsed revisions (ids, parents, labels, cycles,
 /// the topological order).
 #[divan::bench(args = CASES)]
 fn build_graph(bencher: Bencher, case: Case) {
-    let revisions = parse_all(&case.files());
+    let revisions = parse_all(&case.files(), parse_revision);
     bencher
         .counter(case.items())
         .with_inputs(|| revisions.clone())
@@ -169,10 +174,9 @@ fn build_graph(bencher: Bencher, case: Case) {
 fn plan_from_empty(bencher: Bencher, case: Case) {
     let graph = graph_of(case);
     let rows = NodeSet::new();
-    bencher.counter(case.items()).bench(|| {
-        let goal = upgrade_goal(&graph, &rows, &Target::Heads, "heads").expect("goal");
-        plan_upgrade(&graph, &rows, &goal)
-    });
+    bencher
+        .counter(case.items())
+        .bench(|| plan_to_heads(&graph, &rows));
 }
 
 /// Planning `up` on an up-to-date database (the database stands at every head): what
@@ -182,8 +186,7 @@ fn plan_up_to_date(bencher: Bencher, case: Case) {
     let graph = graph_of(case);
     let rows: NodeSet = graph.real_heads().into_iter().collect();
     bencher.counter(case.items()).bench(|| {
-        let goal = upgrade_goal(&graph, &rows, &Target::Heads, "heads").expect("goal");
-        let plan = plan_upgrade(&graph, &rows, &goal);
+        let plan = plan_to_heads(&graph, &rows);
         assert!(
             plan.steps.is_empty(),
             "an up-to-date database has nothing to run"

@@ -9,7 +9,7 @@ use crate::backend::{DbError, StepError, StepWork, VersionChange, VersionStore, 
 use crate::graph::{Node, NodeSet, RevisionGraph};
 use crate::plan::{self, DowngradeGoal, Plan, PlanError, UpgradeGoal};
 use crate::report::{PlainReport, Reporter, RevisionSummary, RunEvent};
-use crate::revision::Revision;
+use crate::revision::{shown_line, Revision};
 use crate::target::Target;
 use crate::version_rows::{Direction, RowChange};
 
@@ -451,7 +451,7 @@ impl<'g> Migrator<'g> {
         MigrateError::StepFailed {
             id: revision.id.to_string(),
             path: revision.origin.path.display().to_string(),
-            line: section.map_or(1, |s| usize::try_from(s.line).unwrap_or(usize::MAX)),
+            line: section.map_or(1, |s| shown_line(s.line)),
             verb: match direction {
                 Direction::Up => "upgrading",
                 Direction::Down => "downgrading",

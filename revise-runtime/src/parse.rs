@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::revision::{HeaderLines, InvalidId, Origin, Revision, RevisionId, Section};
+use crate::revision::{
+    shown_line, stored_line, HeaderLines, InvalidId, Origin, Revision, RevisionId, Section,
+};
 
 /// A mistake in one revision file, with where it is.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -78,11 +80,6 @@ pub enum ParseErrorKind {
         /// Where the first one is.
         first_line: usize,
     },
-}
-
-/// A line number as a revision keeps it (32 bits; a file of four billion lines is not read).
-fn stored_line(number: usize) -> u32 {
-    u32::try_from(number).unwrap_or(u32::MAX)
 }
 
 /// Parses the bytes of one revision file that belongs to `member`.
@@ -337,7 +334,7 @@ impl FileParser {
         if let Some(existing) = slot {
             return Err(ParseErrorKind::DuplicateMarker {
                 direction,
-                first_line: usize::try_from(existing.line).unwrap_or(usize::MAX),
+                first_line: shown_line(existing.line),
             });
         }
         *slot = Some(Section {

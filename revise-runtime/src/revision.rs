@@ -112,6 +112,17 @@ pub struct HeaderLines {
     pub branch_labels: u32,
 }
 
+/// A line number as a revision keeps it: 32 bits, saturating (a file of four billion lines
+/// is never read), because 10,000 revisions are held at once.
+pub(crate) fn stored_line(number: usize) -> u32 {
+    u32::try_from(number).unwrap_or(u32::MAX)
+}
+
+/// A kept line number as errors show it.
+pub(crate) fn shown_line(line: u32) -> usize {
+    usize::try_from(line).unwrap_or(usize::MAX)
+}
+
 /// One revision file, parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Revision {

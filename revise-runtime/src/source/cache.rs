@@ -334,7 +334,7 @@ fn decode(record: &[u8], member: &Arc<str>) -> Option<Revision> {
     })
 }
 
-/// Lengths and lines are stored as 32 bits; a revision file never comes near that.
+/// Lengths are stored as 32 bits (lines already are); a revision file never comes near that.
 fn to_u32(value: usize) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }
