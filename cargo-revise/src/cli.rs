@@ -106,8 +106,10 @@ pub enum Command {
     Merge(MergeArgs),
     /// Set the version table to REV... without running any revision
     Stamp(StampArgs),
-    /// Validate every revision file and the graph; with a database, exit 1 if it is not up to date
-    Check(ReadArgs),
+    /// Validate every revision file and the graph; with a database, exit 1 if it is not up to date; with --schema, compare each member's schema.rs with its revisions
+    Check(CheckArgs),
+    /// Print diesel's schema.rs for a member's tables as its revisions leave them (from a scratch database at its head)
+    Schema(SchemaArgs),
     /// Turn another tool's migrations into revision files
     Import(ImportArgs),
     /// The stairway test: on a scratch database, apply each revision, revert it, re-apply it, and check that each down restores the schema
@@ -120,6 +122,45 @@ pub struct StairwayArgs {
     /// Seconds to wait for locks on the scratch database
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub lock_timeout: u64,
+}
+
+/// Where the schema commands make their scratch database.
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// Server for the scratch database: a PostgreSQL or MySQL URL whose user may create databases [default: the server of DATABASE_URL; in memory for SQLite]
+    #[arg(long, value_name = "URL")]
+    pub dev_url: Option<String>,
+}
+
+/// `check`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "With --schema: the schema file of each member (or of -p MEMBER) is compared with a scratch database migrated to the member's head; the live database is not touched. One line per difference: `+` the schema file has it and the revisions do not, `-` the reverse, `~` both, differently. Not compared (diesel's schema cannot say them): defaults, indexes, unique and check constraints, precision, identity, column order. Exit 1 when a schema file differs."
+)]
+pub struct CheckArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Compare each member's schema.rs with what its revisions produce (`alembic check`)
+    #[arg(long)]
+    pub schema: bool,
+    /// The scratch database's server.
+    #[command(flatten)]
+    pub dev: DevArgs,
+}
+
+/// `schema`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The schema file is [package.metadata.revise] schema, else [print_schema] file in the member's diesel.toml, else src/schema.rs. Only the member's own tables (those its revisions create) are printed, as diesel print-schema prints them."
+)]
+pub struct SchemaArgs {
+    /// Write the member's schema file (created as src/schema.rs when it has none) instead of printing
+    #[arg(long)]
+    pub write: bool,
+    /// The scratch database's server.
+    #[command(flatten)]
+    pub dev: DevArgs,
 }
 
 /// `import`.
@@ -224,6 +265,24 @@ pub struct NewArgs {
     /// Extra branch labels for the new revision (repeatable)
     #[arg(long = "branch-label", value_name = "LABEL")]
     pub branch_labels: Vec<String>,
+    /// Generate the up and down sections from the difference between the member's schema.rs and its revisions (review the file!)
+    #[arg(long)]
+    pub autogenerate: bool,
+    /// With --autogenerate: the database's table OLD is the schema file's NEW (a rename, not a drop and a create; repeatable)
+    #[arg(long, value_name = "OLD=NEW", requires = "autogenerate")]
+    pub rename_table: Vec<String>,
+    /// With --autogenerate: TABLE.OLD is the schema file's TABLE.NEW (repeatable)
+    #[arg(long, value_name = "TABLE.OLD=NEW", requires = "autogenerate")]
+    pub rename_column: Vec<String>,
+    /// With --autogenerate: refuse (exit 1, no file) when the revision would drop or narrow anything
+    #[arg(long, requires = "autogenerate")]
+    pub no_destructive: bool,
+    /// With --autogenerate: write the file even when parts cannot be generated, as TODO comments
+    #[arg(long, requires = "autogenerate")]
+    pub allow_incomplete: bool,
+    /// The scratch database's server (with --autogenerate).
+    #[command(flatten)]
+    pub dev: DevArgs,
 }
 
 /// Options shared by the commands that change the database.

@@ -54,8 +54,13 @@ pub fn slug(message: &str) -> String {
     slug
 }
 
-/// The text of a new revision file.
+/// The text of a new revision file, with empty sections for the user to fill in.
 pub fn render_revision(new: &NewRevision<'_>) -> String {
+    render_revision_with(new, "", "")
+}
+
+/// The text of a new revision file with the given up and down SQL (`new --autogenerate`).
+pub fn render_revision_with(new: &NewRevision<'_>, up: &str, down: &str) -> String {
     let mut extra = String::new();
     if !new.depends_on.is_empty() {
         extra.push_str(&format!("-- Depends On: {}\n", new.depends_on.join(", ")));
@@ -73,6 +78,8 @@ pub fn render_revision(new: &NewRevision<'_>) -> String {
         .replace("{revises}", &new.revises.join(", "))
         .replace("{create_date}", &create_date())
         .replace("{extra_headers}\n", &extra)
+        .replace("{up}", up.trim_end())
+        .replace("{down}", down.trim_end())
 }
 
 /// The text of a new `.env` file.

@@ -60,6 +60,8 @@ pub mod parse;
 pub mod plan;
 pub mod report;
 pub mod revision;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod source;
 pub mod target;
 pub mod version_rows;

@@ -6,14 +6,14 @@ use revise_runtime::plan;
 use revise_runtime::{RevisionGraph, Target};
 use serde_json::json;
 
-use crate::cli::{Format, ReadArgs};
+use crate::cli::{CheckArgs, Format};
 use crate::error::CliError;
 use crate::settings;
 
 use super::{ids, Context};
 
 /// Validates and reports; fails with status 1 when revisions are pending.
-pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
+pub fn run(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
     // A database is optional: without any URL, check only the files.
     let database = settings::configured_database_url(&context.global, &context.workspace);
     let pending = match &database {

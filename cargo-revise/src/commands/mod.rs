@@ -1,5 +1,6 @@
 //! One short file per command, each a thin layer over `revise-runtime`.
 
+mod autogenerate;
 mod check;
 mod current;
 mod heads;
@@ -10,6 +11,7 @@ mod merge;
 mod migrate;
 mod new;
 mod offline;
+mod schema;
 mod show;
 mod stairway;
 mod stamp;
@@ -61,6 +63,7 @@ impl Context {
 pub fn run(command: Command, context: &Context) -> Result<(), CliError> {
     match command {
         Command::Init(args) => init::run(context, &args),
+        Command::New(args) if args.autogenerate => autogenerate::run(context, &args),
         Command::New(args) => new::run(context, &args),
         Command::Up(args) => migrate::up(context, &args),
         Command::Down(args) => migrate::down(context, &args),
@@ -71,7 +74,9 @@ pub fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Show(args) => show::run(context, &args),
         Command::Merge(args) => merge::run(context, &args),
         Command::Stamp(args) => stamp::run(context, &args),
+        Command::Check(args) if args.schema => schema::check(context, &args),
         Command::Check(args) => check::run(context, &args),
+        Command::Schema(args) => schema::run(context, &args),
         Command::Import(args) => import::run(context, &args),
         Command::Test(args) => stairway::run(context, &args),
     }

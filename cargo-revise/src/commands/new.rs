@@ -50,6 +50,17 @@ pub fn write_revision(
     member: &Member,
     request: &RevisionRequest<'_>,
 ) -> Result<(), CliError> {
+    let (file_name, text) = render(graph, request, "", "")?;
+    write_file(context, graph, member, &file_name, &text)
+}
+
+/// The file name and text of a new revision with these sections, its id checked to be new.
+pub fn render(
+    graph: &RevisionGraph,
+    request: &RevisionRequest<'_>,
+    up: &str,
+    down: &str,
+) -> Result<(String, String), CliError> {
     let id = match request.rev_id {
         Some(id) => RevisionId::new(id)
             .map_err(|e| CliError::bad_input(format!("--rev-id: {e}")))?
@@ -62,23 +73,38 @@ pub fn write_revision(
             graph.revision(existing).origin.path.display()
         )));
     }
-    let text = scaffold::render_revision(&NewRevision {
-        message: request.message,
-        id: &id,
-        revises: &request.revises,
-        depends_on: request.depends_on,
-        branch_labels: request.branch_labels,
-    });
+    let text = scaffold::render_revision_with(
+        &NewRevision {
+            message: request.message,
+            id: &id,
+            revises: &request.revises,
+            depends_on: request.depends_on,
+            branch_labels: request.branch_labels,
+        },
+        up,
+        down,
+    );
     let slug = scaffold::slug(request.message);
     let file_name = if slug.is_empty() {
         format!("{id}.sql")
     } else {
         format!("{id}_{slug}.sql")
     };
-    let path = member.migrations_dir.join(&file_name);
+    Ok((file_name, text))
+}
+
+/// Checks the new file against the graph and writes it into the member's folder.
+pub fn write_file(
+    context: &Context,
+    graph: &RevisionGraph,
+    member: &Member,
+    file_name: &str,
+    text: &str,
+) -> Result<(), CliError> {
+    let path = member.migrations_dir.join(file_name);
     let root = &context.workspace.root;
     let shown = path.strip_prefix(root).unwrap_or(&path).to_owned();
-    check_new_graph(graph, &shown, &member.label, &text)?;
+    check_new_graph(graph, &shown, &member.label, text)?;
     std::fs::create_dir_all(&member.migrations_dir)
         .and_then(|()| std::fs::write(&path, text))
         .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))?;
@@ -90,7 +116,7 @@ pub fn write_revision(
 
 /// The parent of the new revision: `--head`, else the member's single head (none for a
 /// member without revisions).
-fn parents(
+pub fn parents(
     graph: &RevisionGraph,
     label: &str,
     head: Option<&str>,

@@ -205,6 +205,18 @@ enum Inner {
     Mysql(diesel::MysqlConnection),
 }
 
+/// The concrete diesel connection behind a [`DatabaseConnection`], for code that speaks one
+/// dialect's SQL (the schema's catalog readers).
+#[cfg_attr(not(feature = "schema"), allow(dead_code))]
+pub(crate) enum Native<'a> {
+    #[cfg(feature = "sqlite")]
+    Sqlite(&'a mut diesel::SqliteConnection),
+    #[cfg(feature = "postgres")]
+    Postgres(&'a mut diesel::PgConnection),
+    #[cfg(feature = "mysql")]
+    Mysql(&'a mut diesel::MysqlConnection),
+}
+
 /// Runs `$body` with `$conn` bound to the concrete diesel connection.
 macro_rules! with_inner {
     ($inner:expr, $conn:ident => $body:expr) => {
@@ -330,6 +342,19 @@ impl DatabaseConnection {
     /// table: what the stairway test compares before and after a revision's down.
     pub fn schema(&mut self, table: &VersionTable) -> Result<Vec<String>, DbError> {
         with_inner!(&mut self.inner, conn => steps::schema(conn, table))
+    }
+
+    /// The concrete diesel connection.
+    #[cfg_attr(not(feature = "schema"), allow(dead_code))]
+    pub(crate) fn native(&mut self) -> Native<'_> {
+        match &mut self.inner {
+            #[cfg(feature = "sqlite")]
+            Inner::Sqlite(conn) => Native::Sqlite(conn),
+            #[cfg(feature = "postgres")]
+            Inner::Postgres(conn) => Native::Postgres(conn),
+            #[cfg(feature = "mysql")]
+            Inner::Mysql(conn) => Native::Mysql(conn),
+        }
     }
 
     /// Runs SQL outside any revision (test set-up, introspection).

@@ -10,6 +10,9 @@ use cargo_metadata::MetadataCommand;
 use serde::Deserialize;
 
 mod manifests;
+mod schema_file;
+
+pub use schema_file::{SchemaFile, SchemaFileSource};
 
 use crate::graph::RevisionGraph;
 use crate::source::{self, LoadErrors, MemberFolder};
@@ -66,6 +69,7 @@ impl Default for WorkspaceConfig {
 struct MemberConfig {
     migrations_dir: Option<String>,
     branch_label: Option<String>,
+    schema: Option<String>,
 }
 
 /// A workspace member.
@@ -81,6 +85,8 @@ pub struct Member {
     pub manifest: PathBuf,
     /// Its migrations folder (which may not exist yet).
     pub migrations_dir: PathBuf,
+    /// `[package.metadata.revise] schema`: its diesel schema file, relative to the package.
+    pub schema_setting: Option<String>,
 }
 
 impl Member {
@@ -200,6 +206,7 @@ impl Workspace {
                 migrations_dir: package_dir.join(dir),
                 package_dir,
                 manifest,
+                schema_setting: own.schema,
             });
         }
         members.sort_by(|a, b| a.name.cmp(&b.name));
