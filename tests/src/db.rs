@@ -357,6 +357,80 @@ impl TestDb {
         }
     }
 
+    /// The whole schema as sorted lines, read with the database's own tools rather than
+    /// `cargo revise`'s catalog readers: `pg_dump --schema-only` on PostgreSQL,
+    /// `mariadb-dump --no-data` on MySQL/MariaDB, SQLite's pragmas. Column order is left out
+    /// (the lines are sorted), as the schema commands leave it out: a column added back goes
+    /// last. Two equal dumps are the same schema: tables, columns with types, nullability and
+    /// defaults, keys, indexes, constraints, sequences.
+    pub fn schema_dump(&self) -> Vec<String> {
+        let text = match self {
+            Self::Sqlite { .. } => self
+                .strings(
+                    "SELECT 'column ' || m.name || '.' || p.name || ' ' || p.type || ' notnull=' || p.\"notnull\" \
+                     || ' default=' || COALESCE(p.dflt_value, '') || ' pk=' || p.pk AS name \
+                     FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p \
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+                     UNION ALL SELECT 'index ' || m.name || '.' || l.name || ' unique=' || l.\"unique\" \
+                     || ' origin=' || l.origin || ' partial=' || l.partial || ' columns=' \
+                     || (SELECT group_concat(i.name, ',') FROM pragma_index_info(l.name) i) AS name \
+                     FROM sqlite_master m JOIN pragma_index_list(m.name) l \
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+                     UNION ALL SELECT 'foreign key ' || m.name || ' ' || f.\"from\" || ' -> ' || f.\"table\" \
+                     || '.' || COALESCE(f.\"to\", '') || ' ' || f.on_update || ' ' || f.on_delete AS name \
+                     FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+                     UNION ALL SELECT type || ' ' || name || ': ' || sql AS name FROM sqlite_master \
+                     WHERE type IN ('index', 'trigger', 'view') AND sql IS NOT NULL",
+                )
+                .join("\n"),
+            Self::Postgres(db) => run_tool(
+                "pg_dump",
+                &["--schema-only", "--no-owner", "--no-privileges", "-d", &db.url()],
+            ),
+            Self::Mysql(db) => {
+                let url = db.url();
+                let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+                let (credentials, rest) = rest.split_once('@').unwrap_or(("root", rest));
+                let (user, password) = credentials.split_once(':').unwrap_or((credentials, ""));
+                let (host_port, database) = rest.split_once('/').unwrap_or((rest, ""));
+                let database = database.split('?').next().unwrap_or(database);
+                let (host, port) = host_port.split_once(':').unwrap_or((host_port, "3306"));
+                let password_arg = format!("--password={password}");
+                let mut args = vec![
+                    "--no-data", "--skip-comments", "--compact", "--protocol=TCP", "-h", host, "-P", port, "-u", user,
+                ];
+                if !password.is_empty() {
+                    args.push(&password_arg);
+                }
+                args.push(database);
+                run_tool("mariadb-dump", &args)
+            }
+        };
+        let mut lines: Vec<String> = text
+            .lines()
+            .map(|line| line.trim().trim_end_matches(',').trim().to_owned())
+            .filter(|line| {
+                !line.is_empty()
+                    && !line.starts_with("--")
+                    && !line.starts_with("SET ")
+                    && !line.starts_with("SELECT pg_catalog.set_config")
+                    && !line.starts_with("/*!")
+                    // pg_dump 15.14 and later fence its output with a random key.
+                    && !line.starts_with("\\restrict")
+                    && !line.starts_with("\\unrestrict")
+            })
+            .map(|line| {
+                line.split(' ')
+                    .filter(|word| !word.starts_with("AUTO_INCREMENT="))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        lines.sort();
+        lines
+    }
+
     /// Runs SQL directly, bypassing `cargo revise` (to set up a state a test needs).
     pub fn execute(&self, sql: &str) {
         match self {
@@ -431,6 +505,21 @@ impl TestDb {
         };
         rows.into_iter().map(|row| row.name).collect()
     }
+}
+
+/// Runs a database's own command-line tool and returns its standard output; panics with its
+/// error output when it fails.
+fn run_tool(program: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} (is it installed?): {e}"));
+    assert!(
+        output.status.success(),
+        "{program} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// Opens an existing SQLite file. (Opening would create a missing one, hence the callers'

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use revise_runtime::schema::catalog::Catalog;
 use revise_runtime::schema::diff::{self, Difference, Scope};
-use revise_runtime::schema::head::{scratch_at_head, ScratchAtHead, ScratchError};
+use revise_runtime::schema::head::{scratch_at_heads, ScratchAtHead, ScratchError};
 use revise_runtime::schema::model::{DieselSchema, TableName};
 use revise_runtime::schema::print::print_schema;
 use revise_runtime::schema::schema_rs::{read_schema_file, SchemaFileError};
@@ -35,8 +35,7 @@ pub fn run(context: &Context, args: &SchemaArgs) -> Result<(), CliError> {
     let file = member.schema_file()?;
     let graph = load_graph(context)?;
     let server = scratch_server(context, &args.dev)?;
-    let scratch = migrate_scratch(context, &graph, &server, member)?;
-    let mut scratch = scratch;
+    let mut scratch = migrate_scratch(context, &graph, &server)?;
     let catalog = Catalog::read(&mut scratch.conn)?;
     let owned = owned_tables(context, &scratch, member)?;
     let schema = catalog.diesel_schema(Some(&owned));
@@ -96,12 +95,16 @@ pub fn check(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
     }
     let graph = load_graph(context)?;
     let server = scratch_server(context, &args.dev)?;
+    // One scratch database at the heads serves every member.
+    let mut scratch = migrate_scratch(context, &graph, &server)?;
+    let catalog = Catalog::read(&mut scratch.conn)?;
     let mut reports = Vec::new();
     let mut differs = false;
     for ((member, file), wanted) in with_files.iter().zip(&wanted) {
-        let compared = compare(context, &graph, &server, member, wanted, Scope::default())?;
-        differs |= !compared.differences.is_empty();
-        reports.push((member, file, compared.differences));
+        let scope = member_scope(context, &scratch, member, Scope::default())?;
+        let differences = diff::compare(wanted, &catalog, &scope);
+        differs |= !differences.is_empty();
+        reports.push((member, file, differences));
     }
     match args.format {
         Format::Json => context.printer.json(&json!({
@@ -120,14 +123,13 @@ pub fn check(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
             for (member, file, differences) in &reports {
                 let path = shown(context, &file.path);
                 if differences.is_empty() {
-                    context.printer.line(format!(
-                        "{path} matches the revisions of `{}` at {}@head",
-                        member.name, member.label
-                    ));
+                    context
+                        .printer
+                        .line(format!("{path} matches the revisions of `{}`", member.name));
                 } else {
                     context.printer.line(format!(
-                        "{path} differs from the revisions of `{}` at {}@head:",
-                        member.name, member.label
+                        "{path} differs from the revisions of `{}`:",
+                        member.name
                     ));
                     context
                         .printer
@@ -151,7 +153,7 @@ pub fn check(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
 
 /// A member's schema file compared with its revisions.
 pub struct Compared {
-    /// The scratch database at the member's head.
+    /// The scratch database at the workspace's heads.
     pub scratch: ScratchAtHead,
     /// Its catalog before any change.
     pub catalog: Catalog,
@@ -202,20 +204,18 @@ fn schema_file_error(context: &Context, error: &SchemaFileError) -> CliError {
     }
 }
 
-/// Migrates a scratch database to the member's head and compares `wanted` with it.
+/// Migrates a scratch database to the heads and compares `wanted` with the member's tables.
 pub fn compare(
     context: &Context,
     graph: &RevisionGraph,
     server: &DatabaseUrl,
     member: &Member,
     wanted: &DieselSchema,
-    mut scope: Scope,
+    scope: Scope,
 ) -> Result<Compared, CliError> {
-    let mut scratch = migrate_scratch(context, graph, server, member)?;
+    let mut scratch = migrate_scratch(context, graph, server)?;
     let catalog = Catalog::read(&mut scratch.conn)?;
-    scope.owned = owned_tables(context, &scratch, member)?;
-    scope.owners = scratch.owners.clone();
-    scope.excluded = excluded_tables(context)?;
+    let scope = member_scope(context, &scratch, member, scope)?;
     let differences = diff::compare(wanted, &catalog, &scope);
     Ok(Compared {
         scratch,
@@ -223,6 +223,20 @@ pub fn compare(
         scope,
         differences,
     })
+}
+
+/// `scope` (its renames) completed with the member's tables, every table's owner, and the
+/// tables never touched.
+fn member_scope(
+    context: &Context,
+    scratch: &ScratchAtHead,
+    member: &Member,
+    mut scope: Scope,
+) -> Result<Scope, CliError> {
+    scope.owned = owned_tables(context, scratch, member)?;
+    scope.owners = scratch.owners.clone();
+    scope.excluded = excluded_tables(context)?;
+    Ok(scope)
 }
 
 /// The member's own tables, without the tables no schema command touches.
@@ -272,19 +286,15 @@ pub fn scratch_server(context: &Context, dev: &DevArgs) -> Result<DatabaseUrl, C
         .url)
 }
 
-/// The scratch database at the member's head.
+/// The scratch database at the workspace's heads.
 pub fn migrate_scratch(
     context: &Context,
     graph: &RevisionGraph,
     server: &DatabaseUrl,
-    member: &Member,
 ) -> Result<ScratchAtHead, CliError> {
     let table = settings::version_table(&context.workspace)?;
-    scratch_at_head(graph, server, &table, &member.label, SCRATCH_LOCK_TIMEOUT).map_err(|e| {
-        let context_line = format!(
-            "migrating a scratch database on {server} to {}@head",
-            member.label
-        );
+    scratch_at_heads(graph, server, &table, SCRATCH_LOCK_TIMEOUT).map_err(|e| {
+        let context_line = format!("migrating a scratch database on {server} to the heads");
         match e {
             ScratchError::Migrate(e) => {
                 let mut error = CliError::from(e);

@@ -552,12 +552,15 @@ impl<'a> Writer<'a> {
             self.out.destructive.push(description.clone());
             let mut up = Statement::new(format!("DROP TABLE {}", self.qt(&table.name)))
                 .note(format!("destructive: {description}"));
+            // A created table that shares at least half of its columns may be this one
+            // under another name.
             let same_columns = created.iter().find(|new| {
-                let mut a: Vec<&str> = new.columns.iter().map(|c| c.sql_name.as_str()).collect();
-                let mut b: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-                a.sort_unstable();
-                b.sort_unstable();
-                a == b
+                let shared = new
+                    .columns
+                    .iter()
+                    .filter(|c| table.column(&c.sql_name).is_some())
+                    .count();
+                shared > 0 && shared * 2 >= new.columns.len().max(table.columns.len())
             });
             if let Some(new) = same_columns {
                 let hint = format!(

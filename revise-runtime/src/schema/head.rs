@@ -1,6 +1,9 @@
-//! A scratch database at a member's head: migrated revision by revision with the project's
-//! own migrator, recording after each step which tables appeared, so that every table has an
-//! owner (the member whose revision created it).
+//! A scratch database at the workspace's heads (every member's head, the compared member's
+//! included): migrated revision by revision with the project's own migrator, recording after
+//! each step which tables appeared, so that every table has an owner (the member whose
+//! revision created it) and a creator (that revision). All heads rather than one member's:
+//! a schema file may name tables of other members, which must exist to be compared (and
+//! left alone), and a new foreign key to one of them needs the revision that created it.
 //!
 //! On SQLite the scratch database lives in memory; on PostgreSQL and MySQL it is a database
 //! of its own on the server ([`ScratchDatabase`]), dropped afterwards. The user's live
@@ -13,7 +16,7 @@ use crate::backend::scratch::ScratchDatabase;
 use crate::backend::{connect, DatabaseConnection, DatabaseUrl, DbError, Native, VersionTable};
 use crate::graph::RevisionGraph;
 use crate::migrator::{MigrateError, Migrator};
-use crate::plan::{self, PlanError};
+use crate::plan;
 use crate::target::Target;
 use crate::version_rows::Direction;
 use crate::NodeSet;
@@ -26,6 +29,8 @@ pub struct ScratchAtHead {
     pub conn: DatabaseConnection,
     /// Each table's owner: the branch label of the member whose revision created it.
     pub owners: BTreeMap<TableName, String>,
+    /// Each table's creator: the id of the revision that created it.
+    pub creators: BTreeMap<TableName, String>,
     /// The server database, dropped when this value is (none on SQLite).
     _scratch: Option<ScratchDatabase>,
 }
@@ -52,13 +57,12 @@ pub enum ScratchError {
     Migrate(#[from] MigrateError),
 }
 
-/// Creates a scratch database like `server` (in memory for SQLite) and migrates it to
-/// `label@head`, recording table owners. A member without revisions leaves it empty.
-pub fn scratch_at_head(
+/// Creates a scratch database like `server` (in memory for SQLite) and migrates it to the
+/// heads, recording table owners.
+pub fn scratch_at_heads(
     graph: &RevisionGraph,
     server: &DatabaseUrl,
     table: &VersionTable,
-    label: &str,
     lock_timeout: Duration,
 ) -> Result<ScratchAtHead, ScratchError> {
     let (scratch, url) = match server {
@@ -78,44 +82,47 @@ pub fn scratch_at_head(
     let migrator = Migrator::new(graph)
         .with_version_table(table.clone())
         .with_lock_timeout(lock_timeout);
-    let owners = migrate_recording_owners(&migrator, &mut conn, label)?;
+    let (owners, creators) = migrate_recording_owners(&migrator, &mut conn)?;
     Ok(ScratchAtHead {
         conn,
         owners,
+        creators,
         _scratch: scratch,
     })
 }
 
-/// Applies the revisions `label@head` needs one at a time, noting the tables each creates.
+/// Tables each mapped to who made them: (owners by member label, creators by revision id).
+type Attribution = (BTreeMap<TableName, String>, BTreeMap<TableName, String>);
+
+/// Applies every revision one at a time, noting the tables each creates.
 pub fn migrate_recording_owners(
     migrator: &Migrator<'_>,
     conn: &mut DatabaseConnection,
-    label: &str,
-) -> Result<BTreeMap<TableName, String>, ScratchError> {
+) -> Result<Attribution, ScratchError> {
     let graph = migrator.graph();
     let mut owners = BTreeMap::new();
+    let mut creators = BTreeMap::new();
     for name in table_names(conn)? {
-        owners.insert(name, String::new());
+        owners.insert(name.clone(), String::new());
+        creators.insert(name, String::new());
     }
-    let has_revisions = graph.revisions().iter().any(|r| *r.origin.member == *label);
-    if !has_revisions {
-        return Ok(owners);
+    if graph.is_empty() {
+        return Ok((owners, creators));
     }
-    let written = format!("{label}@head");
-    let target = Target::parse(&written)
-        .map_err(PlanError::from)
-        .map_err(MigrateError::from)?;
-    let goal = plan::upgrade_goal(graph, &NodeSet::new(), &target, &written)
+    let goal = plan::upgrade_goal(graph, &NodeSet::new(), &Target::Heads, "heads")
         .map_err(MigrateError::from)?;
     let steps = plan::plan_upgrade(graph, &NodeSet::new(), &goal).steps;
     for step in steps {
         migrator.step_one(conn, step.node, Direction::Up)?;
-        let member = graph.revision(step.node).origin.member.to_string();
+        let revision = graph.revision(step.node);
         for name in table_names(conn)? {
-            owners.entry(name).or_insert_with(|| member.clone());
+            if !owners.contains_key(&name) {
+                owners.insert(name.clone(), revision.origin.member.to_string());
+                creators.insert(name, revision.id.to_string());
+            }
         }
     }
-    Ok(owners)
+    Ok((owners, creators))
 }
 
 /// The names of the user tables, cheaply (one query).

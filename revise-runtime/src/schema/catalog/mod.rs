@@ -148,6 +148,21 @@ impl Catalog {
         self.tables.iter().find(|t| &t.name == name)
     }
 
+    /// The catalog without `tables` (the version table and the like, which runs create and
+    /// never drop).
+    pub fn without(&self, tables: &[TableName]) -> Catalog {
+        Catalog {
+            dialect: self.dialect,
+            tables: self
+                .tables
+                .iter()
+                .filter(|t| !tables.contains(&t.name))
+                .cloned()
+                .collect(),
+            custom_types: self.custom_types.clone(),
+        }
+    }
+
     /// The names of the tables, sorted.
     pub fn table_names(&self) -> Vec<TableName> {
         self.tables.iter().map(|t| t.name.clone()).collect()
