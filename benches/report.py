@@ -92,6 +92,13 @@ def write(data, path):
                   f"the embedding adds {e['added']:.2f} s (best of three each).", ""]
     if "in_process" in data:
         lines += in_process_table(data["in_process"])
+    # Benchmarks of their own (benches/schema.py, ...) write a section each into sections/.
+    sections = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sections")
+    if os.path.isdir(sections):
+        for name in sorted(os.listdir(sections)):
+            if name.endswith(".md"):
+                with open(os.path.join(sections, name)) as f:
+                    lines += [f.read()]
     analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "analysis.md")
     if os.path.exists(analysis):
         with open(analysis) as f:

@@ -756,3 +756,20 @@ fn schema_without_a_database_url_says_what_is_missing() {
         out.stderr_text()
     );
 }
+
+// A new table with a key to another member's table waits for the revision that made it.
+fn a_key_to_another_members_table_depends_on_its_revision(backend: Backend) {
+    let ws = shop(backend);
+    write_schema(
+        &ws,
+        &schema_with(
+            "diesel::table! {\n    audit_events (id) {\n        id -> Integer,\n        #[max_length = 20]\n        kind -> Nullable<Varchar>,\n    }\n}\n\n\
+             diesel::table! {\n    refunds (id) {\n        id -> Integer,\n        audit_event_id -> Integer,\n    }\n}\n\n\
+             diesel::joinable!(refunds -> audit_events (audit_event_id));\n",
+        ),
+    );
+    let text = generate(&ws, &[]);
+    assert!(text.contains("-- Depends On: a1\n"), "{text}");
+    applies_and_reverts(&ws);
+}
+on_every_backend!(a_key_to_another_members_table_depends_on_its_revision);

@@ -161,3 +161,23 @@ fn a_url_given_by_flag_is_relative_to_the_working_directory() {
     assert_eq!(flag.version_rows().len(), 2);
     assert!(!ws.db().exists());
 }
+
+/// The template follows the schema workflow: `catalog/src/schema.rs` is what
+/// `cargo revise schema --write` writes, so `check --schema` passes on it, in CI too.
+#[test]
+fn the_templates_schema_file_matches_its_revisions() {
+    let ws = Workspace::template();
+    let out = ws.run(["check", "--schema"]).success();
+    assert!(
+        out.stdout_text()
+            .contains("catalog/src/schema.rs matches the revisions of `catalog`"),
+        "{}",
+        out.stdout_text()
+    );
+    let printed = ws.run(["schema", "-p", "catalog"]).success().stdout_text();
+    assert_eq!(printed, ws.read("catalog/src/schema.rs"));
+    assert!(
+        !ws.db().exists(),
+        "the schema commands never touch the database"
+    );
+}
