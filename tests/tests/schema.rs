@@ -773,3 +773,24 @@ fn a_key_to_another_members_table_depends_on_its_revision(backend: Backend) {
     applies_and_reverts(&ws);
 }
 on_every_backend!(a_key_to_another_members_table_depends_on_its_revision);
+
+#[test]
+fn check_schema_reports_as_json() {
+    let ws = shop(Backend::Sqlite);
+    let out = ws.run(["check", "--schema", "--format", "json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout_text()).expect("JSON");
+    assert_eq!(report["members"][0]["member"], "shop");
+    assert_eq!(report["members"][0]["matches"], true);
+
+    write_schema(
+        &ws,
+        &BASE_SCHEMA.replace("        note -> Nullable<Text>,\n", ""),
+    );
+    let out = ws.run(["check", "--schema", "--format", "json"]).code(1);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout_text()).expect("JSON");
+    let member = &report["members"][0];
+    assert_eq!(member["schema_file"], "shop/src/schema.rs");
+    assert_eq!(member["matches"], false);
+    assert_eq!(member["differences"][0]["line"], "- column customers.note");
+    assert_eq!(member["differences"][0]["table"], "customers");
+}
