@@ -60,8 +60,13 @@ impl SqlConnection for SqliteConnection {
             set_busy_timeout(conn, patience)?;
             body(conn)
         });
-        // Whatever happened, what the run issues next waits as long as this step could.
-        let waits_again = set_busy_timeout(self, patience);
+        // Whatever happened, what the run issues next waits as long as this step could; once
+        // entered, the setting made inside (a connection's, not rolled back) still holds.
+        let waits_again = if entered {
+            Ok(())
+        } else {
+            set_busy_timeout(self, patience)
+        };
         match result {
             Err(TxError::Driver(e)) if is_busy(&e) => Err(TxError::Step(match (entered, wait) {
                 (false, None) => StepError::Busy,
