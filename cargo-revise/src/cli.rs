@@ -20,7 +20,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         DATABASE_URL in the workspace's .env file.\n\n\
         Commands that only read the graph keep the parsed headers of unchanged files in \
         target/revise/headers (under CARGO_TARGET_DIR when set); REVISE_NO_CACHE=1 turns this off.",
-    after_help = "Exit status: 0 success, 1 the operation failed (a revision failed, the database refused), 2 bad usage or bad revision files."
+    after_help = "Exit status: 0 success, 1 the operation failed (a revision failed, the database refused), \
+        2 bad usage or bad revision files, 141 the output of a command that only prints (current, \
+        history, heads, branches, show, check, --sql) was closed before it was all written.\n\n\
+        When standard output goes away (a closed pipe, a full disk, a closed terminal), up, down, \
+        stamp and test stop writing their report but not their work: they finish every revision, \
+        each in its own transaction, and exit as the run ended (0 done, 1 a revision failed), with \
+        a note on standard error."
 )]
 pub struct Cli {
     /// Options every command accepts.
@@ -78,6 +84,18 @@ pub enum Format {
     Json,
 }
 
+/// What a command's standard output is to the person who ran it, which decides what
+/// happens when the output goes away (`main.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputRole {
+    /// The output is what was asked for (`history`, `current`, `--sql`): once nobody reads
+    /// it, there is nothing left to do, and the exit status says it was cut short.
+    Result,
+    /// The output reports on work whose result is elsewhere (the database, new files): the
+    /// work goes on without it, and the exit status is the work's.
+    Report,
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -114,6 +132,34 @@ pub enum Command {
     Import(ImportArgs),
     /// The stairway test: on a scratch database, apply each revision, revert it, re-apply it, and check that each down restores the schema
     Test(StairwayArgs),
+}
+
+impl Command {
+    /// What this command's standard output is (see [`OutputRole`]).
+    pub fn output_role(&self) -> OutputRole {
+        match self {
+            Command::Up(UpArgs { run, .. }) | Command::Down(DownArgs { run, .. }) if run.sql => {
+                OutputRole::Result
+            }
+            Command::Stamp(args) if args.sql => OutputRole::Result,
+            Command::Current(_)
+            | Command::History(_)
+            | Command::Heads(_)
+            | Command::Branches(_)
+            | Command::Show(_)
+            | Command::Check(_) => OutputRole::Result,
+            Command::Schema(args) if !args.write => OutputRole::Result,
+            Command::Schema(_) => OutputRole::Report,
+            Command::Init(_)
+            | Command::New(_)
+            | Command::Up(_)
+            | Command::Down(_)
+            | Command::Merge(_)
+            | Command::Stamp(_)
+            | Command::Import(_)
+            | Command::Test(_) => OutputRole::Report,
+        }
+    }
 }
 
 /// `test`.

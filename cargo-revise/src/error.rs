@@ -1,7 +1,8 @@
 //! The CLI's error: a message, where it points, and the exit status it maps to.
 //!
 //! Every failure passes through [`CliError`] so that `main` maps it to an exit status in one
-//! place: 1 when an operation failed, 2 for bad usage or bad input files (SPEC section 5).
+//! place: 1 when an operation failed, 2 for bad usage or bad input files (SPEC section 5),
+//! 141 when a command that only prints lost its output.
 
 use std::path::PathBuf;
 
@@ -15,6 +16,9 @@ pub enum Status {
     Failed = 1,
     /// Bad usage or bad input files.
     BadInput = 2,
+    /// The output of a command that only prints was closed before it was all written: 128 +
+    /// SIGPIPE, what a shell shows for `ls | head -1` when `ls` still had more to write.
+    OutputClosed = 141,
 }
 
 /// A problem in a file, shown as `--> path:line`.

@@ -1,7 +1,8 @@
 //! `cargo revise`: Alembic's migration model for Cargo workspaces.
 //!
 //! This binary turns flags into `revise-runtime` calls and renders the results; it holds no
-//! planning and no SQL. Exit status: 0 success, 1 an operation failed, 2 bad usage or input.
+//! planning and no SQL. Exit status: 0 success, 1 an operation failed, 2 bad usage or input,
+//! 141 a command that only prints lost its output (a closed pipe).
 
 mod cli;
 mod commands;
@@ -15,9 +16,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::Cli;
-use crate::error::CliError;
-use crate::output::{diagnostic, Printer};
+use crate::cli::{Cli, OutputRole};
+use crate::error::{CliError, Status};
+use crate::output::{diagnostic, stream, Printer};
 use crate::workspace::Workspace;
 
 fn main() -> ExitCode {
@@ -33,12 +34,15 @@ fn main() -> ExitCode {
         Err(error) => return fail(&error.into(), None),
     };
     let root = workspace.root.clone();
+    let role = cli.command.output_role();
     let context = commands::Context {
         global: cli.global,
         printer,
         workspace,
     };
-    match commands::run(cli.command, &context) {
+    let result = commands::run(cli.command, &context);
+    stream::flush_stdout();
+    match result.and_then(|()| output_kept(role)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(&error, Some(&root)),
     }
@@ -48,4 +52,30 @@ fn main() -> ExitCode {
 fn fail(error: &CliError, root: Option<&std::path::Path>) -> ExitCode {
     diagnostic::print_error(error, root);
     ExitCode::from(error.status as u8)
+}
+
+/// A command that completed, judged by whether its output was all written. A command that
+/// only prints failed if its output did not arrive: quietly, as the shell's convention has
+/// it, when the reader left (a closed pipe); with the reason otherwise (a full disk). A
+/// command whose work lies elsewhere did that work: it says the report was cut short.
+fn output_kept(role: OutputRole) -> Result<(), CliError> {
+    let Some(lost) = stream::stdout_failure() else {
+        return Ok(());
+    };
+    match role {
+        OutputRole::Result if stream::reader_left(lost) => Err(CliError {
+            status: Status::OutputClosed,
+            problems: Vec::new(),
+            hint: None,
+        }),
+        OutputRole::Result => Err(CliError::failed(format!(
+            "cannot write to standard output: {lost}"
+        ))),
+        OutputRole::Report => {
+            stream::stderr_line(&format!(
+                "note: standard output went away ({lost}); the command went on without it and completed"
+            ));
+            Ok(())
+        }
+    }
 }

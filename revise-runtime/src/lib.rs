@@ -72,6 +72,6 @@ pub use backend::{connect, DatabaseConnection, DatabaseUrl, DbError, VersionStor
 pub use embedded::{EmbeddedFile, EmbeddedRevisions};
 pub use graph::{Node, NodeSet, RevisionGraph};
 pub use migrator::{MigrateError, Migrator, Outcome};
-pub use report::{PlainReport, Reporter, RunEvent, SilentReport};
+pub use report::{report_errors, PlainReport, Reporter, RunEvent, SilentReport};
 pub use revision::{Revision, RevisionId};
 pub use target::Target;

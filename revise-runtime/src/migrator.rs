@@ -30,8 +30,8 @@ pub enum MigrateError {
     /// The database failed outside a revision's own SQL.
     #[error(transparent)]
     Db(#[from] DbError),
-    /// Another run held the lock for too long.
-    #[error("gave up waiting for another migration run after {0:?}; raise --lock-timeout or check for a stuck process")]
+    /// Another run, or another connection's transaction, held the lock for too long.
+    #[error("gave up waiting for another migration run after {0:?} (the lock timeout): the database stayed locked, by another run or another connection's transaction; raise --lock-timeout (Migrator::with_lock_timeout in an application) or check for a stuck process")]
     LockTimeout(Duration),
     /// A revision's SQL failed.
     #[error("revision {id} ({path}) failed while {verb}: {message}")]
@@ -110,8 +110,29 @@ impl<'g> Migrator<'g> {
 
     /// The rows of the version table as revisions (empty when it does not exist).
     pub fn current(&self, conn: &mut dyn VersionStore) -> Result<NodeSet, MigrateError> {
+        self.in_run(conn, |conn| self.read_current(conn))
+    }
+
+    fn read_current(&self, conn: &mut dyn VersionStore) -> Result<NodeSet, MigrateError> {
         let rows = conn.read_rows(&self.table)?.unwrap_or_default();
         self.nodes(&rows)
+    }
+
+    /// Runs `body` with the connection set up for a run ([`VersionStore::begin_run`]: on
+    /// SQLite every statement waits up to the lock timeout), and puts the application's
+    /// settings back on every way out.
+    fn in_run<T>(
+        &self,
+        conn: &mut dyn VersionStore,
+        body: impl FnOnce(&mut dyn VersionStore) -> Result<T, MigrateError>,
+    ) -> Result<T, MigrateError> {
+        let saved = conn.begin_run(self.lock_timeout)?;
+        let result = body(conn);
+        let restored = conn.end_run(saved);
+        // The run's own error says more than a failed restore after it.
+        let value = result?;
+        restored?;
+        Ok(value)
     }
 
     /// Turns ids read from the table into revisions, refusing ids no file declares.
@@ -181,8 +202,10 @@ impl<'g> Migrator<'g> {
         reporter: &mut dyn Reporter,
     ) -> Result<Outcome, MigrateError> {
         let parsed = Target::parse(target).map_err(PlanError::from)?;
-        self.execute(conn, reporter, |graph, rows| {
-            Ok(Goal::Up(plan::upgrade_goal(graph, rows, &parsed, target)?))
+        self.in_run(conn, |conn| {
+            self.execute(conn, reporter, |graph, rows| {
+                Ok(Goal::Up(plan::upgrade_goal(graph, rows, &parsed, target)?))
+            })
         })
     }
 
@@ -194,10 +217,12 @@ impl<'g> Migrator<'g> {
         reporter: &mut dyn Reporter,
     ) -> Result<Outcome, MigrateError> {
         let parsed = Target::parse(target).map_err(PlanError::from)?;
-        self.execute(conn, reporter, |graph, rows| {
-            Ok(Goal::Down(plan::downgrade_goal(
-                graph, rows, &parsed, target,
-            )?))
+        self.in_run(conn, |conn| {
+            self.execute(conn, reporter, |graph, rows| {
+                Ok(Goal::Down(plan::downgrade_goal(
+                    graph, rows, &parsed, target,
+                )?))
+            })
         })
     }
 
@@ -214,6 +239,16 @@ impl<'g> Migrator<'g> {
             let parsed = Target::parse(written).map_err(PlanError::from)?;
             destinations.extend(plan::stamp_destinations(self.graph, &parsed, written)?);
         }
+        self.in_run(conn, |conn| self.stamp_rows(conn, &destinations, purge))
+    }
+
+    /// [`Migrator::stamp`] once the destinations are known.
+    fn stamp_rows(
+        &self,
+        conn: &mut dyn VersionStore,
+        destinations: &[plan::StampDestination],
+        purge: bool,
+    ) -> Result<Outcome, MigrateError> {
         let _lock = conn
             .lock(&self.table, self.lock_timeout, &mut || {})
             .map_err(lock_error)?;
@@ -224,7 +259,7 @@ impl<'g> Migrator<'g> {
         } else {
             self.nodes(&raw_rows)?
         };
-        let (changes, rows_after) = plan::plan_stamp(self.graph, &rows_before, &destinations)?;
+        let (changes, rows_after) = plan::plan_stamp(self.graph, &rows_before, destinations)?;
         let mut version_changes: Vec<VersionChange> = Vec::new();
         if purge {
             version_changes.extend(raw_rows.iter().cloned().map(VersionChange::Delete));
@@ -257,7 +292,16 @@ impl<'g> Migrator<'g> {
         node: Node,
         direction: Direction,
     ) -> Result<(), MigrateError> {
-        let rows = self.current(conn)?;
+        self.in_run(conn, |conn| self.apply_one(conn, node, direction))
+    }
+
+    fn apply_one(
+        &self,
+        conn: &mut dyn VersionStore,
+        node: Node,
+        direction: Direction,
+    ) -> Result<(), MigrateError> {
+        let rows = self.read_current(conn)?;
         let applied = self.graph.ancestors_inclusive(rows.iter().copied());
         let id = self.graph.id(node);
         let refuse =
@@ -316,7 +360,7 @@ impl<'g> Migrator<'g> {
             })
             .map_err(lock_error)?;
         // Read the rows only once the lock is held: another run may have just moved them.
-        let mut rows = self.current(conn)?;
+        let mut rows = self.read_current(conn)?;
         let rows_before = rows.clone();
         reporter.report(&RunEvent::Current {
             rows: self.ids(&rows),

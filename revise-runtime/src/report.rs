@@ -106,10 +106,15 @@ impl Reporter for SilentReport {
 }
 
 /// The status report of SPEC section 7, written line by line to `out`.
+///
+/// A report that cannot be written (the output is a closed pipe, a full disk, a closed
+/// terminal) never stops the run it reports on: the first failed write ends the report, the
+/// run goes on, and [`PlainReport::write_error`] says what happened.
 #[derive(Debug)]
 pub struct PlainReport<W: Write> {
     out: W,
     emoji: bool,
+    failed: Option<std::io::Error>,
 }
 
 impl PlainReport<std::io::Stdout> {
@@ -122,7 +127,16 @@ impl PlainReport<std::io::Stdout> {
 impl<W: Write> PlainReport<W> {
     /// A report into `out`; `emoji` false replaces the pictures with plain text.
     pub fn new(out: W, emoji: bool) -> Self {
-        Self { out, emoji }
+        Self {
+            out,
+            emoji,
+            failed: None,
+        }
+    }
+
+    /// Why the report stopped being written, if it did.
+    pub fn write_error(&self) -> Option<&std::io::Error> {
+        self.failed.as_ref()
     }
 
     /// The lines an event prints (none for the per-step events, which progress bars show).
@@ -244,11 +258,62 @@ fn new_version_line(icon: &str, rows: &[String]) -> String {
 
 impl<W: Write> Reporter for PlainReport<W> {
     fn report(&mut self, event: &RunEvent) {
+        if self.failed.is_some() {
+            return;
+        }
         for line in self.lines(event) {
-            // A report that cannot be written must not stop a migration.
-            let _ = writeln!(self.out, "{line}");
+            // Flushed line by line: a report read as it happens (a log, a terminal) must not
+            // wait in a buffer, and a failure must show up here, not when the writer drops.
+            if let Err(e) = writeln!(self.out, "{line}").and_then(|()| self.out.flush()) {
+                self.failed = Some(e);
+                return;
+            }
         }
     }
+}
+
+/// Runs an application's `main` body and turns its outcome into the exit status, reporting
+/// a failure as `cargo revise` does: `error: ` and the error's message on standard error
+/// (then each underlying cause the message does not already include), and exit status 1.
+///
+/// `fn main() -> Result<(), Box<dyn Error>>` would print the error's `Debug` form instead,
+/// the structure of the error rather than what went wrong.
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     revise_runtime::report_errors(|| {
+///         let mut conn = revise_runtime::connect("sqlite://app.db")?;
+///         let rows = revise_runtime::VersionStore::read_rows(&mut conn, &Default::default())?;
+///         println!("{rows:?}");
+///         Ok(())
+///     })
+/// }
+/// ```
+pub fn report_errors(
+    body: impl FnOnce() -> Result<(), Box<dyn std::error::Error>>,
+) -> std::process::ExitCode {
+    match body() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            let _ = std::io::stderr().write_all(error_text(&*error).as_bytes());
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `error: MESSAGE` and a `caused by:` line for each cause the message leaves out.
+fn error_text(error: &dyn std::error::Error) -> String {
+    let message = error.to_string();
+    let mut text = format!("error: {message}\n");
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let shown = inner.to_string();
+        if !message.contains(&shown) {
+            text.push_str(&format!("  caused by: {shown}\n"));
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 /// The first 12 characters of an id (the length of Alembic's generated ids).
@@ -320,6 +385,75 @@ mod tests {
                 "✅ Migrations completed successfully!",
                 "📍 New database version: 004_remove_d...",
             ]
+        );
+    }
+
+    /// A writer that takes `room` bytes and then fails as a pipe without a reader does.
+    struct ClosingPipe {
+        room: usize,
+        written: Vec<u8>,
+        attempts_after_closing: usize,
+    }
+
+    impl Write for ClosingPipe {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.written.len() + buf.len() > self.room {
+                self.attempts_after_closing += 1;
+                return Err(std::io::ErrorKind::BrokenPipe.into());
+            }
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_output_ends_the_report_at_the_first_failed_line() {
+        let pipe = ClosingPipe {
+            room: 40,
+            written: Vec::new(),
+            attempts_after_closing: 0,
+        };
+        let mut report = PlainReport::new(pipe, false);
+        report.report(&RunEvent::Checking);
+        assert!(report.write_error().is_none());
+        report.report(&RunEvent::Current { rows: vec![] });
+        report.report(&RunEvent::NothingToRun {
+            direction: Direction::Up,
+        });
+        report.report(&RunEvent::Completed {
+            direction: Direction::Up,
+            rows: vec!["a1".into()],
+        });
+        assert_eq!(
+            report.write_error().map(std::io::Error::kind),
+            Some(std::io::ErrorKind::BrokenPipe)
+        );
+        assert_eq!(report.out.written, b"Checking migration status...\n");
+        assert_eq!(
+            report.out.attempts_after_closing, 1,
+            "nothing is written after the first failure"
+        );
+    }
+
+    #[test]
+    fn errors_read_as_the_cli_writes_them() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("connecting to the database failed")]
+        struct Outer(#[source] std::io::Error);
+
+        let plain = crate::DbError::new("reading the version table `v`", "database is locked");
+        assert_eq!(
+            error_text(&plain),
+            "error: reading the version table `v`: database is locked\n"
+        );
+        let nested = Outer(std::io::Error::other("connection refused"));
+        assert_eq!(
+            error_text(&nested),
+            "error: connecting to the database failed\n  caused by: connection refused\n"
         );
     }
 

@@ -29,7 +29,7 @@ mod workspace;
 pub use binary::cargo_revise;
 pub use db::{Backend, TestDb};
 pub use output::Captured;
-pub use workspace::{Rev, UrlVia, Workspace};
+pub use workspace::{copy_template, Rev, UrlVia, Workspace};
 
 /// The tables a revision created with [`Rev::table`] leaves, plus the version table:
 /// what a test expects `TestDb::tables` to return after applying `ids`.

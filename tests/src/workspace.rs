@@ -83,11 +83,7 @@ impl Workspace {
     /// absolute in the copy, since `cargo metadata` reads their manifests too.
     pub fn template() -> Self {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let template = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../template")
-            .canonicalize()
-            .expect("the repository has template/");
-        copy_tree(&template, &template, dir.path());
+        copy_template(dir.path());
         let db = TestDb::sqlite(dir.path().join("template.db"));
         Self {
             dir,
@@ -211,6 +207,18 @@ impl Workspace {
         Command::from_std(self.command_with_database())
             .args(args)
             .assert()
+    }
+
+    /// The process [`Workspace::run`] would start, for a test that wires its streams itself
+    /// (a closed pipe, a full disk).
+    pub fn process<I, S>(&self, args: I) -> std::process::Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = self.command_with_database();
+        command.args(args);
+        command
     }
 
     /// Starts `cargo-revise ARGS` like [`Workspace::run`] does, without waiting: for runs
@@ -416,6 +424,16 @@ fn write(path: &Path, contents: impl AsRef<[u8]>) {
 /// Copies the folder tree `from` (inside `root`) to `to`, leaving out what a build or a run
 /// leaves behind (`target/`, SQLite files and their journals), so a developer's local state
 /// never leaks into a test.
+/// Copies the repository's `template/` workspace into `to` as [`Workspace::template`] does
+/// (without `target/` and database files, path dependencies that leave it made absolute).
+pub fn copy_template(to: &Path) {
+    let template = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../template")
+        .canonicalize()
+        .expect("the repository has template/");
+    copy_tree(&template, &template, to);
+}
+
 fn copy_tree(root: &Path, from: &Path, to: &Path) {
     for entry in fs::read_dir(from).unwrap_or_else(|e| panic!("reading {}: {e}", from.display())) {
         let entry = entry.expect("a directory entry");

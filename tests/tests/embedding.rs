@@ -113,6 +113,27 @@ fn the_template_app_migrates_at_start_up_and_rebuilds_when_revisions_change() {
     );
 }
 
+#[test]
+fn the_template_app_reports_a_failure_as_the_cli_does() {
+    let ws = Workspace::template();
+    ws.db().execute(
+        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL);\
+         INSERT INTO alembic_version (version_num) VALUES ('zzz_unknown');",
+    );
+    let out = cargo(&ws, &["run", "-q", "-p", "app"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // The message, as `cargo revise` prints it, not the error's `Debug` structure.
+    assert!(
+        stderr.lines().any(
+            |line| line.starts_with("error: Can't locate revision identified by 'zzz_unknown'")
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("UnknownRevision"), "{stderr}");
+    assert_eq!(ws.db().version_rows(), ["zzz_unknown"], "nothing ran");
+}
+
 /// A diesel project's folder of five migrations: tables, an index, a column, data, a view.
 const DIESEL_MIGRATIONS: &[(&str, &str, &str)] = &[
     ("2024-01-01-000000_create_users", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);", "DROP TABLE users;"),

@@ -42,7 +42,7 @@ pub fn run(context: &Context, args: &NewArgs) -> Result<(), CliError> {
     let generated = generate(&compared.differences, &wanted, &compared.catalog);
     let path = schema::shown(context, &file.path);
     for warning in &generated.warnings {
-        warn(warning);
+        context.printer.warning(warning);
     }
     if generated.is_empty() {
         context.printer.line(format!(
@@ -64,7 +64,7 @@ pub fn run(context: &Context, args: &NewArgs) -> Result<(), CliError> {
     );
     refuse(args, &generated)?;
     for destructive in &generated.destructive {
-        warn(&format!("destructive: {destructive}"));
+        context.printer.warning(format!("destructive: {destructive}"));
     }
     let depends_on = dependencies(args, &compared, &wanted, &member.label, &graph);
     let request = RevisionRequest {
@@ -215,10 +215,6 @@ fn refuse(args: &NewArgs, generated: &Generated) -> Result<(), CliError> {
         )));
     }
     Ok(())
-}
-
-fn warn(text: &str) {
-    eprintln!("{} {text}", console::style("warning:").yellow().bold());
 }
 
 /// What a difference is about, as refusals name it: `table` or `table.column`.

@@ -59,7 +59,7 @@ pub fn run(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
                 ids(graph, &graph.heads()).join(", ")
             ));
             for warning in &warnings {
-                eprintln!("{} {warning}", console::style("warning:").yellow().bold());
+                context.printer.warning(warning);
             }
             if let (Some(setting), Some(pending)) = (&database, &pending) {
                 let from = &setting.url;

@@ -76,7 +76,7 @@ pub fn run(
             offline::render_stamp(&graph, &changes, dialect, &table, create_table)
         }
     };
-    print!("{script}");
+    context.printer.text(&script);
     Ok(())
 }
 

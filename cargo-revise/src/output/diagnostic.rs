@@ -9,10 +9,10 @@ use crate::error::{CliError, Problem};
 /// Writes `error` to standard error. `root` resolves relative paths to show the line.
 pub fn print_error(error: &CliError, root: Option<&Path>) {
     for problem in &error.problems {
-        eprintln!("{}", render_problem(problem, root));
+        super::stream::stderr_line(&render_problem(problem, root));
     }
     if let Some(hint) = &error.hint {
-        eprintln!("{} {hint}", style("help:").cyan().bold());
+        super::stream::stderr_line(&format!("{} {hint}", style("help:").cyan().bold()));
     }
 }
 

@@ -1,8 +1,10 @@
 //! Everything the user sees: the printer (human or JSON, color, quiet), the run report with
-//! its progress bar, and error diagnostics.
+//! its progress bar, and error diagnostics, all written through `stream`, which never
+//! panics when the output has gone away.
 
 pub mod diagnostic;
 pub mod progress;
+pub mod stream;
 
 use console::Term;
 
@@ -41,32 +43,34 @@ impl Printer {
     /// Prints a line of the command's result (suppressed by `--quiet`).
     pub fn line(&self, text: impl AsRef<str>) {
         if !self.quiet {
-            println!("{}", text.as_ref());
+            stream::stdout_line(text.as_ref());
         }
     }
 
-    /// Prints many lines of a result (suppressed by `--quiet`) through one buffer: `println!`
-    /// writes each line with its own system call, which at 10,000 lines of `history` cost
-    /// more than loading the revisions. A closed pipe (`| head`) ends the output quietly.
+    /// Prints many lines of a result (suppressed by `--quiet`) through one buffer.
     pub fn lines<S: AsRef<str>>(&self, lines: impl IntoIterator<Item = S>) {
-        use std::io::Write;
-        if self.quiet {
-            return;
+        if !self.quiet {
+            stream::stdout_lines(lines);
         }
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        for line in lines {
-            if writeln!(out, "{}", line.as_ref()).is_err() {
-                return;
-            }
-        }
-        let _ = out.flush();
     }
 
     /// Prints a JSON document (never suppressed: a script asked for it).
     pub fn json(&self, value: &serde_json::Value) {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into())
-        );
+        let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
+        stream::stdout_line(&text);
+    }
+
+    /// Prints text as it is, such as a `--sql` script (never suppressed: it is the result).
+    pub fn text(&self, text: &str) {
+        stream::write_stdout(text);
+    }
+
+    /// Prints `warning: TEXT` on standard error (never suppressed).
+    pub fn warning(&self, text: impl AsRef<str>) {
+        stream::stderr_line(&format!(
+            "{} {}",
+            console::style("warning:").yellow().bold(),
+            text.as_ref()
+        ));
     }
 }

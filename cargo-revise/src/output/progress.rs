@@ -30,7 +30,7 @@ impl TerminalReport {
     fn print(&self, line: &str) {
         match &self.bar {
             Some(bar) => bar.println(line),
-            None => println!("{line}"),
+            None => super::stream::stdout_line(line),
         }
     }
 

@@ -2,6 +2,9 @@
 //!
 //! PostgreSQL takes a session advisory lock and MySQL a named `GET_LOCK`, each on a
 //! connection of its own so that nothing a revision does to its session can release it.
+//! That connection also holds the step lock, which runs on an application's own connection
+//! take for each step (`lock_step` in `steps.rs`): a run of the CLI and an application
+//! starting beside it never run steps at the same time.
 //! SQLite takes `BEGIN IMMEDIATE` per step instead (see `sqlite.rs`), and so do connections an
 //! application hands in (see `steps.rs`). The guard releases the lock when dropped, so every
 //! way out of a run, errors included, lets the next run in.
@@ -19,9 +22,9 @@ pub struct RunLock {
 enum Held {
     Nothing,
     #[cfg(feature = "postgres")]
-    Postgres(diesel::PgConnection, String),
+    Postgres(diesel::PgConnection, [String; 2]),
     #[cfg(feature = "mysql")]
-    Mysql(diesel::MysqlConnection, String),
+    Mysql(diesel::MysqlConnection, [String; 2]),
 }
 
 impl RunLock {
@@ -41,18 +44,22 @@ impl Drop for RunLock {
         match &mut self.held {
             Held::Nothing => {}
             #[cfg(feature = "postgres")]
-            Held::Postgres(conn, key) => {
-                let _ = super::steps::SqlConnection::execute_batch(
-                    conn,
-                    &format!("SELECT pg_advisory_unlock({key})"),
-                );
+            Held::Postgres(conn, keys) => {
+                for key in keys.iter().rev() {
+                    let _ = super::steps::SqlConnection::execute_batch(
+                        conn,
+                        &format!("SELECT pg_advisory_unlock({key})"),
+                    );
+                }
             }
             #[cfg(feature = "mysql")]
-            Held::Mysql(conn, name) => {
-                let _ = super::steps::SqlConnection::execute_batch(
-                    conn,
-                    &format!("DO RELEASE_LOCK({name})"),
-                );
+            Held::Mysql(conn, names) => {
+                for name in names.iter().rev() {
+                    let _ = super::steps::SqlConnection::execute_batch(
+                        conn,
+                        &format!("DO RELEASE_LOCK({name})"),
+                    );
+                }
             }
         }
     }
@@ -111,16 +118,18 @@ pub(super) fn acquire(
         #[cfg(feature = "postgres")]
         DatabaseUrl::Postgres { url: text } => {
             let mut conn = super::postgres::connect(text, url)?;
-            let key = postgres_key(table, RUN_LOCK_CLASS);
-            poll(&mut conn, &postgres_try_query(&key), timeout, on_wait)?;
-            Held::Postgres(conn, key)
+            let keys = [RUN_LOCK_CLASS, STEP_LOCK_CLASS].map(|class| postgres_key(table, class));
+            let queries = keys.clone().map(|key| postgres_try_query(&key));
+            poll_all(&mut conn, &queries, timeout, on_wait)?;
+            Held::Postgres(conn, keys)
         }
         #[cfg(feature = "mysql")]
         DatabaseUrl::Mysql { url: text } => {
             let mut conn = super::mysql::connect(text, url)?;
-            let name = mysql_name(table, "run");
-            poll(&mut conn, &mysql_try_query(&name), timeout, on_wait)?;
-            Held::Mysql(conn, name)
+            let names = ["run", "step"].map(|purpose| mysql_name(table, purpose));
+            let queries = names.clone().map(|name| mysql_try_query(&name));
+            poll_all(&mut conn, &queries, timeout, on_wait)?;
+            Held::Mysql(conn, names)
         }
         _ => {
             let _ = (table, timeout, &on_wait);
@@ -128,6 +137,32 @@ pub(super) fn acquire(
         }
     };
     Ok(RunLock { held })
+}
+
+/// Takes each lock in turn with [`poll`], within one `timeout`, calling `on_wait` at most
+/// once. A failure leaves those already taken to the connection, which is then closed.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn poll_all<C: super::steps::SqlConnection>(
+    conn: &mut C,
+    queries: &[String],
+    timeout: Duration,
+    on_wait: &mut dyn FnMut(),
+) -> Result<(), StepError> {
+    let started = std::time::Instant::now();
+    let mut waited = false;
+    let mut once = || {
+        if !std::mem::replace(&mut waited, true) {
+            on_wait();
+        }
+    };
+    for query in queries {
+        let left = timeout.saturating_sub(started.elapsed());
+        poll(conn, query, left, &mut once).map_err(|e| match e {
+            StepError::LockTimeout(_) => StepError::LockTimeout(timeout),
+            other => other,
+        })?;
+    }
+    Ok(())
 }
 
 /// Asks for the lock until it is granted or `timeout` passes, calling `on_wait` once.

@@ -8,6 +8,7 @@
 
 mod lock;
 pub mod scratch;
+mod session;
 pub mod statements;
 mod steps;
 pub mod url;
@@ -24,6 +25,7 @@ mod sqlite;
 use std::time::Duration;
 
 pub use lock::RunLock;
+pub use session::ConnectionSettings;
 pub use url::{DatabaseUrl, Dialect, UrlError};
 
 use crate::revision::Section;
@@ -313,8 +315,25 @@ pub trait VersionStore {
     /// The rows of the version table, sorted; `None` when the table does not exist.
     fn read_rows(&mut self, table: &VersionTable) -> Result<Option<Vec<String>>, DbError>;
 
+    /// Sets the connection up for a run and returns what it changed, for
+    /// [`VersionStore::end_run`] to put back: on SQLite, every statement of the run waits up
+    /// to `lock_timeout` for another connection's lock (the busy timeout), whatever the
+    /// application had set. The migrator calls it first and `end_run` on every way out.
+    fn begin_run(&mut self, lock_timeout: Duration) -> Result<ConnectionSettings, DbError> {
+        let _ = lock_timeout;
+        Ok(ConnectionSettings::default())
+    }
+
+    /// Puts back the settings [`VersionStore::begin_run`] changed.
+    fn end_run(&mut self, saved: ConnectionSettings) -> Result<(), DbError> {
+        let _ = saved;
+        Ok(())
+    }
+
     /// Takes the run lock, calling `on_wait` once if another run holds it. Dropping the guard
-    /// releases it. Connections that cannot open a second connection lock per step instead.
+    /// releases it. Connections that cannot open a second connection lock per step instead;
+    /// on SQLite this waits until the database can be read (a run, or the application's own
+    /// transaction, may hold it exclusively), calling `on_wait` likewise.
     fn lock(
         &mut self,
         table: &VersionTable,
@@ -373,6 +392,14 @@ impl VersionStore for DatabaseConnection {
         with_inner!(&mut self.inner, conn => steps::read_rows(conn, table))
     }
 
+    fn begin_run(&mut self, lock_timeout: Duration) -> Result<ConnectionSettings, DbError> {
+        with_inner!(&mut self.inner, conn => session::RunSession::begin_run(conn, lock_timeout))
+    }
+
+    fn end_run(&mut self, saved: ConnectionSettings) -> Result<(), DbError> {
+        with_inner!(&mut self.inner, conn => session::RunSession::end_run(conn, &saved))
+    }
+
     /// The run lock is taken on a connection of its own (PostgreSQL advisory lock, MySQL
     /// `GET_LOCK`), so nothing a revision does to its session can release it. SQLite locks
     /// per step instead.
@@ -382,6 +409,9 @@ impl VersionStore for DatabaseConnection {
         timeout: Duration,
         on_wait: &mut dyn FnMut(),
     ) -> Result<RunLock, StepError> {
+        with_inner!(&mut self.inner, conn => session::RunSession::wait_until_readable(
+            conn, table, timeout, on_wait
+        ))?;
         lock::acquire(&self.url, table, timeout, on_wait)
     }
 
@@ -408,12 +438,21 @@ macro_rules! diesel_version_store {
                 steps::read_rows(self, table)
             }
 
+            fn begin_run(&mut self, lock_timeout: Duration) -> Result<ConnectionSettings, DbError> {
+                session::RunSession::begin_run(self, lock_timeout)
+            }
+
+            fn end_run(&mut self, saved: ConnectionSettings) -> Result<(), DbError> {
+                session::RunSession::end_run(self, &saved)
+            }
+
             fn lock(
                 &mut self,
-                _table: &VersionTable,
-                _timeout: Duration,
-                _on_wait: &mut dyn FnMut(),
+                table: &VersionTable,
+                timeout: Duration,
+                on_wait: &mut dyn FnMut(),
             ) -> Result<RunLock, StepError> {
+                session::RunSession::wait_until_readable(self, table, timeout, on_wait)?;
                 Ok(RunLock::per_step())
             }
 

@@ -33,15 +33,19 @@ impl SqlConnection for MysqlConnection {
     fn lock_step(
         &mut self,
         table: &VersionTable,
-        timeout: Duration,
+        wait: Option<Duration>,
     ) -> Result<StepLock, StepError> {
         let name = super::lock::mysql_name(table, "step");
         super::lock::poll(
             self,
             &super::lock::mysql_try_query(&name),
-            timeout,
+            wait.unwrap_or(Duration::ZERO),
             &mut || {},
-        )?;
+        )
+        .map_err(|e| match (e, wait) {
+            (StepError::LockTimeout(_), None) => StepError::Busy,
+            (e, _) => e,
+        })?;
         Ok(StepLock {
             release_sql: Some(format!("DO RELEASE_LOCK({name})")),
         })

@@ -56,15 +56,19 @@ impl SqlConnection for PgConnection {
     fn lock_step(
         &mut self,
         table: &VersionTable,
-        timeout: Duration,
+        wait: Option<Duration>,
     ) -> Result<StepLock, StepError> {
         let key = super::lock::postgres_key(table, super::lock::STEP_LOCK_CLASS);
         super::lock::poll(
             self,
             &super::lock::postgres_try_query(&key),
-            timeout,
+            wait.unwrap_or(Duration::ZERO),
             &mut || {},
-        )?;
+        )
+        .map_err(|e| match (e, wait) {
+            (StepError::LockTimeout(_), None) => StepError::Busy,
+            (e, _) => e,
+        })?;
         Ok(StepLock {
             release_sql: Some(format!("SELECT pg_advisory_unlock({key})")),
         })

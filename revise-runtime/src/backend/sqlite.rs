@@ -3,6 +3,10 @@
 //! SQLite allows one writer per file, so a run-long lock on a second connection would block
 //! the run itself. Each step instead takes `BEGIN IMMEDIATE` and re-reads the version table
 //! inside it; the migrator re-plans if another run moved it, so no revision runs twice.
+//!
+//! For a whole run the busy timeout is the lock timeout (`session.rs`), so every statement
+//! waits for another connection's lock as long as a run waits for another run; only
+//! `BEGIN IMMEDIATE` is first tried without waiting, so that the run can say it waits.
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,6 +15,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::SqliteConnection;
 
+use super::session::{busy_timeout_ms, ConnectionSettings, RunSession};
 use super::steps::{sql_connection_basics, SqlConnection, TxError};
 use super::{DbError, Dialect, StepError, VersionTable};
 
@@ -48,20 +53,31 @@ impl SqlConnection for SqliteConnection {
         // Without a wait, BEGIN IMMEDIATE fails at once when another run holds the write
         // lock, so the migrator can say it is waiting; once inside, the commit must wait for
         // readers to finish instead of failing.
-        let timeout_ms = wait.map_or(0, |w| w.as_millis());
-        self.batch_execute(&format!("PRAGMA busy_timeout = {timeout_ms}"))?;
+        set_busy_timeout(self, wait.unwrap_or(Duration::ZERO))?;
         let mut entered = false;
         let result = self.immediate_transaction(|conn| {
             entered = true;
-            conn.batch_execute(&format!("PRAGMA busy_timeout = {}", patience.as_millis()))?;
+            set_busy_timeout(conn, patience)?;
             body(conn)
         });
+        // Whatever happened, what the run issues next waits as long as this step could; once
+        // entered, the setting made inside (a connection's, not rolled back) still holds.
+        let waits_again = if entered {
+            Ok(())
+        } else {
+            set_busy_timeout(self, patience)
+        };
         match result {
-            Err(TxError::Driver(e)) if !entered && is_busy(&e) => Err(TxError::Step(match wait {
-                Some(waited) => StepError::LockTimeout(waited),
-                None => StepError::Busy,
+            Err(TxError::Driver(e)) if is_busy(&e) => Err(TxError::Step(match (entered, wait) {
+                (false, None) => StepError::Busy,
+                (false, Some(waited)) => StepError::LockTimeout(waited),
+                // The version table or the commit waited for another connection all along.
+                (true, _) => StepError::LockTimeout(patience),
             })),
-            other => other,
+            other => {
+                waits_again?;
+                other
+            }
         }
     }
 
@@ -80,6 +96,79 @@ impl SqlConnection for SqliteConnection {
             vec![table.name().to_owned()],
         )
     }
+}
+
+impl RunSession for SqliteConnection {
+    fn begin_run(&mut self, lock_timeout: Duration) -> Result<ConnectionSettings, DbError> {
+        let context = "reading the connection's busy timeout";
+        let before = diesel::sql_query("PRAGMA busy_timeout")
+            .get_result::<BusyTimeout>(self)
+            .map_err(|e| DbError::new(context, e))?
+            .timeout;
+        set_busy_timeout(self, lock_timeout)
+            .map_err(|e| DbError::new("setting the busy timeout for the run", e))?;
+        Ok(ConnectionSettings {
+            sqlite_busy_timeout_ms: Some(before),
+        })
+    }
+
+    fn end_run(&mut self, saved: &ConnectionSettings) -> Result<(), DbError> {
+        match saved.sqlite_busy_timeout_ms {
+            Some(ms) => self
+                .batch_execute(&format!("PRAGMA busy_timeout = {ms}"))
+                .map_err(|e| {
+                    DbError::new(
+                        format!("restoring the busy timeout ({ms} ms) after the run"),
+                        e,
+                    )
+                }),
+            None => Ok(()),
+        }
+    }
+
+    /// `PRAGMA schema_version` reads the file header, so it needs the shared lock that a
+    /// committing or exclusive writer keeps from readers, and costs nothing else (reading
+    /// `sqlite_master` would scan a schema of thousands of tables).
+    fn wait_until_readable(
+        &mut self,
+        table: &VersionTable,
+        timeout: Duration,
+        on_wait: &mut dyn FnMut(),
+    ) -> Result<(), StepError> {
+        let context = || format!("reading the version table `{}`", table.name());
+        let probe = |conn: &mut Self| conn.batch_execute("PRAGMA schema_version");
+        set_busy_timeout(self, Duration::ZERO).map_err(|e| DbError::new(context(), e))?;
+        let result = match probe(self) {
+            Err(e) if is_busy(&e) => {
+                on_wait();
+                set_busy_timeout(self, timeout).map_err(|e| DbError::new(context(), e))?;
+                match probe(self) {
+                    Err(e) if is_busy(&e) => Err(StepError::LockTimeout(timeout)),
+                    Err(e) => Err(DbError::new(context(), e).into()),
+                    Ok(()) => Ok(()),
+                }
+            }
+            Err(e) => Err(DbError::new(context(), e).into()),
+            Ok(()) => Ok(()),
+        };
+        // The rest of the run waits for other connections up to the lock timeout.
+        set_busy_timeout(self, timeout).map_err(|e| DbError::new(context(), e))?;
+        result
+    }
+}
+
+/// `PRAGMA busy_timeout`'s answer.
+#[derive(QueryableByName)]
+struct BusyTimeout {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    timeout: i64,
+}
+
+fn set_busy_timeout(conn: &mut SqliteConnection, timeout: Duration) -> QueryResult<()> {
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {}",
+        busy_timeout_ms(timeout)
+    ))
 }
 
 fn is_busy(e: &diesel::result::Error) -> bool {

@@ -68,12 +68,13 @@ pub(crate) trait SqlConnection: Sized {
     const SCHEMA_QUERIES: &'static [&'static str];
 
     /// Serializes concurrent runs for one step when no run-long lock is held (a connection
-    /// the application owns): a lock scoped to the step. SQLite needs none (`BEGIN
-    /// IMMEDIATE` already is one).
+    /// the application owns): a lock scoped to the step, waited for up to `wait`, or
+    /// [`StepError::Busy`] at once without one (so the migrator can say it waits, as for
+    /// SQLite's `BEGIN IMMEDIATE`, which already is such a lock and needs none).
     fn lock_step(
         &mut self,
         _table: &VersionTable,
-        _timeout: Duration,
+        _wait: Option<Duration>,
     ) -> Result<StepLock, StepError> {
         Ok(StepLock::default())
     }
@@ -92,7 +93,7 @@ pub(crate) fn run_locked_step<C: SqlConnection>(
     work: StepWork<'_>,
     lock_timeout: Duration,
 ) -> Result<(), StepError> {
-    let lock = conn.lock_step(table, lock_timeout)?;
+    let lock = conn.lock_step(table, work.wait.then_some(lock_timeout))?;
     let result = run_step(conn, table, work, lock_timeout);
     // Released on every way out; an error here leaves the lock to the connection's end.
     if let Some(sql) = lock.release_sql {
