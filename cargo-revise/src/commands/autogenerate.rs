@@ -64,7 +64,9 @@ pub fn run(context: &Context, args: &NewArgs) -> Result<(), CliError> {
     );
     refuse(args, &generated)?;
     for destructive in &generated.destructive {
-        context.printer.warning(format!("destructive: {destructive}"));
+        context
+            .printer
+            .warning(format!("destructive: {destructive}"));
     }
     let depends_on = dependencies(args, &compared, &wanted, &member.label, &graph);
     let request = RevisionRequest {

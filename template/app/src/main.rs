@@ -4,18 +4,11 @@
 
 use std::io::Write;
 
+use catalog::schema::examples;
 use diesel::prelude::*;
 use revise_runtime::{DatabaseUrl, Migrator};
 
 revise_runtime::include_revisions!();
-
-diesel::table! {
-    examples (id) {
-        id -> Integer,
-        name -> Text,
-        priority -> Integer,
-    }
-}
 
 fn main() -> std::process::ExitCode {
     revise_runtime::report_errors(|| {
