@@ -218,7 +218,9 @@ pub struct NewArgs {
     /// Chain onto this revision instead of the member's single head
     #[arg(long, value_name = "REV")]
     pub head: Option<String>,
-    /// Revisions (of any member) that must be applied before this one (repeatable)
+    /// A revision (of any member) that must be applied before this one (repeatable): an id
+    /// or unique prefix, LABEL@head, LABEL@ID, head or heads, written as the full id it names;
+    /// a branch label is written as the label, naming the revision that declares it
     #[arg(long = "depends-on", value_name = "REV")]
     pub depends_on: Vec<String>,
     /// Extra branch labels for the new revision (repeatable)
