@@ -92,7 +92,7 @@ pub enum Command {
     /// Revert applied revisions down to TARGET (default: one step, `-1`)
     #[command(visible_alias = "downgrade")]
     Down(DownArgs),
-    /// Show the revisions the database stands at
+    /// Show the revisions the database stands at, as `alembic current` lists them (`-v`: in full)
     Current(ReadArgs),
     /// Show the revision graph, newest first
     History(HistoryArgs),
@@ -303,7 +303,7 @@ pub struct HistoryArgs {
         allow_hyphen_values = true
     )]
     pub rev_range: Option<String>,
-    /// Mark the revisions the database stands at with `(current)`
+    /// Mark the version table's rows with `(current)`
     #[arg(short = 'i', long)]
     pub indicate_current: bool,
     /// Output format
