@@ -640,161 +640,168 @@ fn current_and_history_read_alembic_databases_as_alembic_does_on_every_backend()
         (&["b3", "a2"], &["a2", "b3 (head)"], &["a2", "b3"]),
         (&["a3", "a1"], &["a3 (head)"], &["a1", "a3"]),
     ];
-    for backend in Backend::ALL {
-        if backend.skip("current_and_history_read_alembic_databases_as_alembic_does") {
-            continue;
-        }
-        let work = work_dir("revise-current-parity-");
-        let dir = work.path();
-        let workspace = dir.join("workspace");
-        graph.write_workspace(&workspace);
-        let shared = TestDb::new(backend, dir);
-        let reference = TestDb::new(backend, &dir.join("reference"));
-        let url = shared.url();
-        // Alembic's project `name` on the database `db`.
-        let job = |db: &TestDb, name: &str, commands: Vec<Command>, keep_db: bool| AlembicJob {
-            graph: &graph,
-            dir: dir.join(name),
-            db: match db {
-                TestDb::Sqlite { path } => path.clone(),
-                _ => dir.join(format!("{name}.db")),
-            },
-            url: (backend != Backend::Sqlite).then(|| db.url()),
-            commands,
-            keep_db,
-        };
-        let mut runs = 0;
-        let mut on_shared = |command: Command| {
-            runs += 1;
-            alembic_batch(
-                &[job(&shared, "alembic", vec![command], runs > 1)],
-                &dir.join(format!("driver-{runs}")),
-            )
-            .remove(0)
-            .remove(0)
-        };
-        for (command, (rows, listed)) in commands.iter().zip(expected) {
-            let step = on_shared(command.clone());
-            let context = format!("{backend}, after `{command}`");
-            assert_reads_as_alembic(&step, &workspace, &url, rows, listed, &context);
-            let out = cargo_revise_at(cargo_revise(), &workspace, &url, &["current"]);
-            assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{context}");
-        }
-
-        // Alembic alone on a database of its own: the same commands, then `upgrade heads`.
-        let mut all = commands.to_vec();
-        all.push(Command::up("heads"));
-        let reference_steps = alembic_batch(
-            &[job(&reference, "reference", all, false)],
-            &dir.join("driver-reference"),
-        )
-        .remove(0);
-        let (before, after) = (
-            &reference_steps[commands.len() - 1],
-            &reference_steps[commands.len()],
-        );
-        assert_eq!(after.status, "ok", "{backend}: {after:?}");
-        // The log entries the last command added (the log keeps every run's).
-        let mut earlier = before.state.log.clone();
-        let ran_by_alembic: Vec<String> = after
-            .state
-            .log
-            .iter()
-            .filter(|entry| match earlier.iter().position(|e| e == *entry) {
-                Some(i) => {
-                    earlier.remove(i);
-                    false
+    // The backends in parallel: most of the time goes into starting Python and waiting
+    // for the servers.
+    std::thread::scope(|scope| {
+        for backend in Backend::ALL {
+            let (graph, commands, expected, stamps) = (&graph, &commands, &expected, &stamps);
+            scope.spawn(move || {
+                if backend.skip("current_and_history_read_alembic_databases_as_alembic_does") {
+                    return;
                 }
-                None => true,
-            })
-            .filter_map(|entry| entry.strip_prefix('+').map(str::to_owned))
-            .collect();
-        assert_eq!(ran_by_alembic, ["a3", "b3"], "{backend}");
+                let work = work_dir("revise-current-parity-");
+                let dir = work.path();
+                let workspace = dir.join("workspace");
+                graph.write_workspace(&workspace);
+                let shared = TestDb::new(backend, dir);
+                let reference = TestDb::new(backend, &dir.join("reference"));
+                let url = shared.url();
+                // Alembic's project `name` on the database `db`.
+                let job = |db: &TestDb, name: &str, commands: Vec<Command>, keep_db: bool| AlembicJob {
+                    graph,
+                    dir: dir.join(name),
+                    db: match db {
+                        TestDb::Sqlite { path } => path.clone(),
+                        _ => dir.join(format!("{name}.db")),
+                    },
+                    url: (backend != Backend::Sqlite).then(|| db.url()),
+                    commands,
+                    keep_db,
+                };
+                let mut runs = 0;
+                let mut on_shared = |command: Command| {
+                    runs += 1;
+                    alembic_batch(
+                        &[job(&shared, "alembic", vec![command], runs > 1)],
+                        &dir.join(format!("driver-{runs}")),
+                    )
+                    .remove(0)
+                    .remove(0)
+                };
+                for (command, &(rows, listed)) in commands.iter().zip(expected) {
+                    let step = on_shared(command.clone());
+                    let context = format!("{backend}, after `{command}`");
+                    assert_reads_as_alembic(&step, &workspace, &url, rows, listed, &context);
+                    let out = cargo_revise_at(cargo_revise(), &workspace, &url, &["current"]);
+                    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{context}");
+                }
 
-        // `check` names exactly what Alembic's `upgrade heads` runs from there.
-        let check = cargo_revise_at(
-            cargo_revise(),
-            &workspace,
-            &url,
-            &["check", "--format", "json"],
-        );
-        assert_eq!(check.status.code(), Some(1), "{backend}: {check:?}");
-        let verdict: serde_json::Value =
-            serde_json::from_slice(&check.stdout).expect("check's JSON");
-        let mut pending: Vec<String> =
-            serde_json::from_value(verdict["pending"].clone()).expect("a list of ids");
-        pending.sort();
-        assert_eq!(
-            pending, ran_by_alembic,
-            "{backend}: `check` against Alembic's `upgrade heads`"
-        );
+                // Alembic alone on a database of its own: the same commands, then `upgrade heads`.
+                let mut all = commands.to_vec();
+                all.push(Command::up("heads"));
+                let reference_steps = alembic_batch(
+                    &[job(&reference, "reference", all, false)],
+                    &dir.join("driver-reference"),
+                )
+                .remove(0);
+                let (before, after) = (
+                    &reference_steps[commands.len() - 1],
+                    &reference_steps[commands.len()],
+                );
+                assert_eq!(after.status, "ok", "{backend}: {after:?}");
+                // The log entries the last command added (the log keeps every run's).
+                let mut earlier = before.state.log.clone();
+                let ran_by_alembic: Vec<String> = after
+                    .state
+                    .log
+                    .iter()
+                    .filter(|entry| match earlier.iter().position(|e| e == *entry) {
+                        Some(i) => {
+                            earlier.remove(i);
+                            false
+                        }
+                        None => true,
+                    })
+                    .filter_map(|entry| entry.strip_prefix('+').map(str::to_owned))
+                    .collect();
+                assert_eq!(ran_by_alembic, ["a3", "b3"], "{backend}");
 
-        // `up`'s report names the row (not a2, which is applied but no row), and `up` ends
-        // where Alembic's `upgrade heads` ends.
-        let up = cargo_revise_at(cargo_revise(), &workspace, &url, &["up"]);
-        let report = String::from_utf8_lossy(&up.stdout);
-        assert!(up.status.success(), "{backend}: {up:?}");
-        assert!(
-            report.contains("Current database version: b2\nRunning 2 pending migration(s)..."),
-            "{backend}: {report}"
-        );
-        assert_eq!(
-            shared.version_rows(),
-            after.state.rows,
-            "{backend}: rows after `up`"
-        );
-        let current = cargo_current(cargo_revise(), &workspace, &url, false);
-        assert_eq!(
-            sorted(&current),
-            sorted(after.current.as_deref().expect("current was asked for")),
-            "{backend}: `current` once up to date"
-        );
+                // `check` names exactly what Alembic's `upgrade heads` runs from there.
+                let check = cargo_revise_at(
+                    cargo_revise(),
+                    &workspace,
+                    &url,
+                    &["check", "--format", "json"],
+                );
+                assert_eq!(check.status.code(), Some(1), "{backend}: {check:?}");
+                let verdict: serde_json::Value =
+                    serde_json::from_slice(&check.stdout).expect("check's JSON");
+                let mut pending: Vec<String> =
+                    serde_json::from_value(verdict["pending"].clone()).expect("a list of ids");
+                pending.sort();
+                assert_eq!(
+                    pending, ran_by_alembic,
+                    "{backend}: `check` against Alembic's `upgrade heads`"
+                );
 
-        for (revisions, listed, rows) in stamps {
-            let stamp = Command::Stamp {
-                revisions: strings(revisions),
-                purge: true,
-            };
-            let step = on_shared(stamp.clone());
-            let context = format!("{backend}, after `{stamp}`");
-            assert_reads_as_alembic(&step, &workspace, &url, rows, listed, &context);
-            // `current` says which row another row needs and how to tidy the table.
-            let out = cargo_revise_at(cargo_revise(), &workspace, &url, &["current"]);
-            let warning = String::from_utf8_lossy(&out.stderr);
-            let needed = rows[0];
-            let latest = rows[1];
-            assert!(
-                warning.contains(&format!(
-                    "{needed} is a row although the row {latest} needs it"
-                )) && warning.contains(&format!("`cargo revise stamp --purge {latest}`")),
-                "{context}: {warning}"
-            );
-            assert_eq!(
-                warning.contains("is not listed"),
-                !listed.iter().any(|l| l.starts_with(needed)),
-                "{context}: {warning}"
-            );
-            // Alembic's `upgrade heads` refuses to start from there, and so does `up`,
-            // touching nothing.
-            let refused = on_shared(Command::up("heads"));
-            let overlap = format!(
-                "Requested revision {latest} overlaps with other requested revisions {needed}"
-            );
-            assert!(
-                refused
-                    .error
-                    .as_deref()
-                    .unwrap_or_default()
-                    .contains(&overlap),
-                "{context}: {refused:?}"
-            );
-            let up = cargo_revise_at(cargo_revise(), &workspace, &url, &["up"]);
-            assert_eq!(up.status.code(), Some(2), "{context}: {up:?}");
-            assert!(
-                String::from_utf8_lossy(&up.stderr).contains(&overlap),
-                "{context}: {up:?}"
-            );
-            assert_eq!(shared.version_rows(), rows, "{context}");
+                // `up`'s report names the row (not a2, which is applied but no row), and `up` ends
+                // where Alembic's `upgrade heads` ends.
+                let up = cargo_revise_at(cargo_revise(), &workspace, &url, &["up"]);
+                let report = String::from_utf8_lossy(&up.stdout);
+                assert!(up.status.success(), "{backend}: {up:?}");
+                assert!(
+                    report.contains("Current database version: b2\nRunning 2 pending migration(s)..."),
+                    "{backend}: {report}"
+                );
+                assert_eq!(
+                    shared.version_rows(),
+                    after.state.rows,
+                    "{backend}: rows after `up`"
+                );
+                let current = cargo_current(cargo_revise(), &workspace, &url, false);
+                assert_eq!(
+                    sorted(&current),
+                    sorted(after.current.as_deref().expect("current was asked for")),
+                    "{backend}: `current` once up to date"
+                );
+
+                for &(revisions, listed, rows) in stamps {
+                    let stamp = Command::Stamp {
+                        revisions: strings(revisions),
+                        purge: true,
+                    };
+                    let step = on_shared(stamp.clone());
+                    let context = format!("{backend}, after `{stamp}`");
+                    assert_reads_as_alembic(&step, &workspace, &url, rows, listed, &context);
+                    // `current` says which row another row needs and how to tidy the table.
+                    let out = cargo_revise_at(cargo_revise(), &workspace, &url, &["current"]);
+                    let warning = String::from_utf8_lossy(&out.stderr);
+                    let needed = rows[0];
+                    let latest = rows[1];
+                    assert!(
+                        warning.contains(&format!(
+                            "{needed} is a row although the row {latest} needs it"
+                        )) && warning.contains(&format!("`cargo revise stamp --purge {latest}`")),
+                        "{context}: {warning}"
+                    );
+                    assert_eq!(
+                        warning.contains("is not listed"),
+                        !listed.iter().any(|l| l.starts_with(needed)),
+                        "{context}: {warning}"
+                    );
+                    // Alembic's `upgrade heads` refuses to start from there, and so does `up`,
+                    // touching nothing.
+                    let refused = on_shared(Command::up("heads"));
+                    let overlap = format!(
+                        "Requested revision {latest} overlaps with other requested revisions {needed}"
+                    );
+                    assert!(
+                        refused
+                            .error
+                            .as_deref()
+                            .unwrap_or_default()
+                            .contains(&overlap),
+                        "{context}: {refused:?}"
+                    );
+                    let up = cargo_revise_at(cargo_revise(), &workspace, &url, &["up"]);
+                    assert_eq!(up.status.code(), Some(2), "{context}: {up:?}");
+                    assert!(
+                        String::from_utf8_lossy(&up.stderr).contains(&overlap),
+                        "{context}: {up:?}"
+                    );
+                    assert_eq!(shared.version_rows(), rows, "{context}");
+                }
+            });
         }
-    }
+    });
 }
