@@ -110,7 +110,7 @@ pub enum Command {
     /// Revert applied revisions down to TARGET (default: one step, `-1`)
     #[command(visible_alias = "downgrade")]
     Down(DownArgs),
-    /// Show the revisions the database stands at
+    /// Show the revisions the database stands at, as `alembic current` lists them (`-v`: in full)
     Current(ReadArgs),
     /// Show the revision graph, newest first
     History(HistoryArgs),
@@ -305,7 +305,9 @@ pub struct NewArgs {
     /// Chain onto this revision instead of the member's single head
     #[arg(long, value_name = "REV")]
     pub head: Option<String>,
-    /// Revisions (of any member) that must be applied before this one (repeatable)
+    /// A revision (of any member) that must be applied before this one (repeatable): an id
+    /// or unique prefix, LABEL@head, LABEL@ID, head or heads, written as the full id it names;
+    /// a branch label is written as the label, naming the revision that declares it
     #[arg(long = "depends-on", value_name = "REV")]
     pub depends_on: Vec<String>,
     /// Extra branch labels for the new revision (repeatable)
@@ -406,7 +408,7 @@ pub struct HistoryArgs {
         allow_hyphen_values = true
     )]
     pub rev_range: Option<String>,
-    /// Mark the revisions the database stands at with `(current)`
+    /// Mark the version table's rows with `(current)`
     #[arg(short = 'i', long)]
     pub indicate_current: bool,
     /// Output format
