@@ -50,6 +50,7 @@
 pub mod backend;
 #[cfg(feature = "build")]
 pub mod build;
+#[cfg(feature = "diesel")]
 pub mod diesel_interop;
 pub mod embedded;
 pub mod graph;
@@ -66,7 +67,9 @@ pub mod version_rows;
 #[cfg(feature = "workspace")]
 pub mod workspace;
 
-pub use backend::{connect, DatabaseConnection, DatabaseUrl, DbError, VersionStore, VersionTable};
+#[cfg(feature = "diesel")]
+pub use backend::{connect, DatabaseConnection};
+pub use backend::{DatabaseUrl, DbError, VersionStore, VersionTable};
 pub use embedded::{EmbeddedFile, EmbeddedRevisions};
 pub use graph::{Node, NodeSet, RevisionGraph};
 pub use migrator::{MigrateError, Migrator, Outcome};

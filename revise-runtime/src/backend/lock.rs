@@ -6,8 +6,10 @@
 //! application hands in (see `steps.rs`). The guard releases the lock when dropped, so every
 //! way out of a run, errors included, lets the next run in.
 
+#[cfg(feature = "diesel")]
 use std::time::Duration;
 
+#[cfg(feature = "diesel")]
 use super::{DatabaseUrl, StepError, VersionTable};
 
 /// A held run lock; dropping it releases the lock.
@@ -101,6 +103,7 @@ pub(super) fn mysql_try_query(name: &str) -> String {
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 const POLL: Duration = Duration::from_millis(100);
 
+#[cfg(feature = "diesel")]
 pub(super) fn acquire(
     url: &DatabaseUrl,
     table: &VersionTable,
@@ -109,14 +112,14 @@ pub(super) fn acquire(
 ) -> Result<RunLock, StepError> {
     let held = match url {
         #[cfg(feature = "postgres")]
-        DatabaseUrl::Postgres { url: text } => {
+        DatabaseUrl::Postgres { url: text, .. } => {
             let mut conn = super::postgres::connect(text, url)?;
             let key = postgres_key(table, RUN_LOCK_CLASS);
             poll(&mut conn, &postgres_try_query(&key), timeout, on_wait)?;
             Held::Postgres(conn, key)
         }
         #[cfg(feature = "mysql")]
-        DatabaseUrl::Mysql { url: text } => {
+        DatabaseUrl::Mysql { url: text, .. } => {
             let mut conn = super::mysql::connect(text, url)?;
             let name = mysql_name(table, "run");
             poll(&mut conn, &mysql_try_query(&name), timeout, on_wait)?;
