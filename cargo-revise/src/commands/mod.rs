@@ -1,7 +1,9 @@
 //! One short file per command, each a thin layer over `revise-runtime`.
 
 mod check;
+pub mod completions;
 mod current;
+mod database;
 mod heads;
 mod history;
 mod import;
@@ -74,6 +76,12 @@ pub fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Check(args) => check::run(context, &args),
         Command::Import(args) => import::run(context, &args),
         Command::Test(args) => stairway::run(context, &args),
+        Command::Database(args) => database::run(context, &args),
+        // Answered before the workspace is read (main.rs): it needs none.
+        Command::Completions(args) => {
+            completions::run(&args);
+            Ok(())
+        }
     }
 }
 

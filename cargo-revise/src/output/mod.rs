@@ -3,6 +3,7 @@
 
 pub mod diagnostic;
 pub mod progress;
+pub mod run_json;
 
 use console::Term;
 
