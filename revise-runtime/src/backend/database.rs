@@ -197,14 +197,6 @@ pub fn check_url(url: &DatabaseUrl) -> Result<(), AdminError> {
     place(url).map(|_| ())
 }
 
-/// The database's name as messages show it: the file for SQLite, the name on a server.
-pub fn shown_name(url: &DatabaseUrl) -> String {
-    match url {
-        DatabaseUrl::Sqlite { path } => path.display().to_string(),
-        _ => url.database_name().unwrap_or_default().to_owned(),
-    }
-}
-
 /// Whether the database exists: the SQLite file, or the database on its server.
 pub fn database_exists(url: &DatabaseUrl) -> Result<bool, AdminError> {
     match place(url)? {
