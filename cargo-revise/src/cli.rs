@@ -132,6 +132,76 @@ pub enum Command {
     Import(ImportArgs),
     /// The stairway test: on a scratch database, apply each revision, revert it, re-apply it, and check that each down restores the schema
     Test(StairwayArgs),
+    /// Create, drop, reset or set up the configured database itself
+    Database(DatabaseArgs),
+    /// Print a shell completion script (for `cargo-revise`, and `cargo revise` where cargo's own completion hands over)
+    Completions(CompletionsArgs),
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Install, for example: `cargo revise completions bash > ~/.local/share/bash-completion/completions/cargo-revise`, `cargo revise completions zsh > ~/.zfunc/_cargo-revise`, `cargo revise completions fish > ~/.config/fish/completions/cargo-revise.fish`.\n\n\
+        bash (with bash-completion 2.12 or later) and zsh complete `cargo revise ...` through cargo's own completion, which hands `revise` over to this script; the fish script also registers `cargo revise`; powershell and elvish complete `cargo-revise ...`."
+)]
+pub struct CompletionsArgs {
+    /// The shell to write the script for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `database`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The database is the configured DATABASE_URL's: the file for SQLite, the database named by the URL's path on PostgreSQL and MySQL/MariaDB. Creating and dropping a server database goes through the server's maintenance database (`postgres` on PostgreSQL; none on MySQL), so the URL's user needs the right to create databases."
+)]
+pub struct DatabaseArgs {
+    /// What to do with the database.
+    #[command(subcommand)]
+    pub action: DatabaseAction,
+}
+
+/// The `database` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DatabaseAction {
+    /// Create the database; does nothing (and says so) when it exists
+    Create,
+    /// Drop the database; asks first on a terminal, needs -y otherwise
+    Drop(DropArgs),
+    /// Drop the database, create it again and apply every revision (`up`)
+    Reset(ResetArgs),
+    /// Create the database if it is missing, then apply every revision (`up`)
+    Setup(SetupArgs),
+}
+
+/// `database drop`.
+#[derive(Debug, Args)]
+pub struct DropArgs {
+    /// Drop without asking (needed when standard input is not a terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// End other sessions on the database first (PostgreSQL's `WITH (FORCE)`; `KILL` on MySQL)
+    #[arg(short = 'f', long)]
+    pub force: bool,
+}
+
+/// `database reset`.
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// How to drop.
+    #[command(flatten)]
+    pub drop: DropArgs,
+    /// Seconds to wait for another migration run before giving up
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lock_timeout: u64,
+}
+
+/// `database setup`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Seconds to wait for another migration run before giving up
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lock_timeout: u64,
 }
 
 impl Command {
@@ -149,7 +219,8 @@ impl Command {
             | Command::Show(_)
             | Command::Check(_) => OutputRole::Result,
             Command::Schema(args) if !args.write => OutputRole::Result,
-            Command::Schema(_) => OutputRole::Report,
+            Command::Completions(_) => OutputRole::Result,
+            Command::Schema(_) | Command::Database(_) => OutputRole::Report,
             Command::Init(_)
             | Command::New(_)
             | Command::Up(_)
@@ -345,6 +416,21 @@ pub struct RunArgs {
     /// The SQL dialect of --sql [default: from the database URL's scheme]
     #[arg(long, value_enum, value_name = "DIALECT", requires = "sql")]
     pub dialect: Option<SqlDialect>,
+    /// Output format: `json` prints the run as one JSON document (no report, no progress bar)
+    #[arg(long, value_enum, default_value_t = Format::Human, conflicts_with = "sql")]
+    pub format: Format,
+}
+
+impl RunArgs {
+    /// A run of every revision with the report, as `database reset` and `setup` do.
+    pub fn report(lock_timeout: u64) -> Self {
+        Self {
+            lock_timeout,
+            sql: false,
+            dialect: None,
+            format: Format::Human,
+        }
+    }
 }
 
 /// The dialects `--sql` can write.

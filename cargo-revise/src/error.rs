@@ -141,3 +141,13 @@ impl From<revise_runtime::DbError> for CliError {
         Self::failed(error.to_string())
     }
 }
+
+impl From<revise_runtime::backend::database::AdminError> for CliError {
+    fn from(error: revise_runtime::backend::database::AdminError) -> Self {
+        if error.is_bad_input() {
+            Self::bad_input(error.to_string())
+        } else {
+            Self::failed(error.to_string())
+        }
+    }
+}

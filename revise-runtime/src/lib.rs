@@ -9,7 +9,9 @@
 //!
 //! # Migrating at start-up
 //!
-//! An application embeds its workspace's revisions with `build.rs` (feature `build`):
+//! An application embeds its workspace's revisions with `build.rs` (feature `build`, asked
+//! for in `[build-dependencies]` with `default-features = false` so that the build script
+//! compiles neither diesel nor SQLite):
 //!
 //! ```ignore
 //! // build.rs
@@ -46,10 +48,20 @@
 //! assert_eq!(migrator.current(&mut conn)?.len(), 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Features
+//!
+//! - `sqlite` (default), `postgres`, `mysql`: the backends; each turns on `diesel`.
+//! - `diesel`: everything that talks to a database ([`connect`], [`DatabaseConnection`], the
+//!   run lock, [`backend::database`], [`diesel_interop`]). Without it the crate is the reader
+//!   (parse, graph, plan, embedding, [`Migrator`] over the [`VersionStore`] trait) and
+//!   compiles no C library.
+//! - `workspace`: reading Cargo workspaces; `build`: `revise_runtime::build`, for build.rs.
 
 pub mod backend;
 #[cfg(feature = "build")]
 pub mod build;
+#[cfg(feature = "diesel")]
 pub mod diesel_interop;
 pub mod embedded;
 pub mod graph;
@@ -68,7 +80,9 @@ pub mod version_rows;
 #[cfg(feature = "workspace")]
 pub mod workspace;
 
-pub use backend::{connect, DatabaseConnection, DatabaseUrl, DbError, VersionStore, VersionTable};
+#[cfg(feature = "diesel")]
+pub use backend::{connect, DatabaseConnection};
+pub use backend::{DatabaseUrl, DbError, VersionStore, VersionTable};
 pub use embedded::{EmbeddedFile, EmbeddedRevisions};
 pub use graph::{Node, NodeSet, RevisionGraph};
 pub use migrator::{MigrateError, Migrator, Outcome};

@@ -134,6 +134,35 @@ fn the_template_app_reports_a_failure_as_the_cli_does() {
     assert_eq!(ws.db().version_rows(), ["zzz_unknown"], "nothing ran");
 }
 
+#[test]
+fn the_template_apps_build_script_compiles_no_diesel() {
+    let ws = Workspace::template();
+
+    // Who depends on diesel, following normal and build edges: the app and its runtime,
+    // but no build script (Cargo resolves build-dependency features on their own).
+    let inverted = cargo(
+        &ws,
+        &["tree", "-p", "app", "-e", "normal,build", "-i", "diesel"],
+    );
+
+    let tree = text(&inverted.stdout);
+    assert!(inverted.status.success(), "{}", text(&inverted.stderr));
+    assert!(tree.contains("revise-runtime v"), "{tree}");
+    assert!(!tree.contains("[build-dependencies]"), "{tree}");
+
+    // The build script's own tree: the runtime as a reader, without diesel or SQLite.
+    let full = cargo(&ws, &["tree", "-p", "app", "-e", "normal,build"]);
+    let tree = text(&full.stdout);
+    let build_deps = tree
+        .split("\n[build-dependencies]\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the app has no build-dependencies:\n{tree}"));
+    assert!(build_deps.contains("revise-runtime v"), "{build_deps}");
+    assert!(build_deps.contains("cargo_metadata v"), "{build_deps}");
+    assert!(!build_deps.contains("diesel"), "{build_deps}");
+    assert!(!build_deps.contains("libsqlite3-sys"), "{build_deps}");
+}
+
 /// A diesel project's folder of five migrations: tables, an index, a column, data, a view.
 const DIESEL_MIGRATIONS: &[(&str, &str, &str)] = &[
     ("2024-01-01-000000_create_users", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);", "DROP TABLE users;"),

@@ -53,7 +53,7 @@ pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
                     .lines(shown.iter().map(|&n| revision_line(graph, n, parts)));
             }
             if let Some(warning) = rows_left_out(graph, &rows, &shown) {
-                eprintln!("{} {warning}", console::style("warning:").yellow().bold());
+                context.printer.warning(warning);
             }
         }
     }

@@ -2,7 +2,9 @@
 
 mod autogenerate;
 mod check;
+pub mod completions;
 mod current;
+mod database;
 mod heads;
 mod history;
 mod import;
@@ -79,6 +81,12 @@ pub fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Schema(args) => schema::run(context, &args),
         Command::Import(args) => import::run(context, &args),
         Command::Test(args) => stairway::run(context, &args),
+        Command::Database(args) => database::run(context, &args),
+        // Answered before the workspace is read (main.rs): it needs none.
+        Command::Completions(args) => {
+            completions::run(&args);
+            Ok(())
+        }
     }
 }
 

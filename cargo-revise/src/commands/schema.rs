@@ -305,6 +305,8 @@ pub fn migrate_scratch(
             }
             ScratchError::Db(e) => CliError::failed(format!("{context_line}: {e}"))
                 .with_hint("--dev-url names a server where this user may create databases"),
+            ScratchError::Create(e) => CliError::failed(format!("{context_line}: {e}"))
+                .with_hint("--dev-url names a server where this user may create databases"),
         }
     })
 }

@@ -4,6 +4,7 @@
 
 pub mod diagnostic;
 pub mod progress;
+pub mod run_json;
 pub mod stream;
 
 use console::Term;

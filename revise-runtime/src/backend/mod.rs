@@ -6,10 +6,14 @@
 //! decide nothing about what runs: the migrator hands them one step at a time with the rows
 //! it expects to find.
 
+#[cfg(feature = "diesel")]
+pub mod database;
 mod lock;
+#[cfg(feature = "diesel")]
 pub mod scratch;
 mod session;
 pub mod statements;
+#[cfg(feature = "diesel")]
 mod steps;
 pub mod url;
 
@@ -41,6 +45,8 @@ pub struct DbError {
 }
 
 impl DbError {
+    // Without a backend nothing connects, so nothing makes one.
+    #[cfg_attr(not(feature = "diesel"), allow(dead_code))]
     pub(crate) fn new(context: impl Into<String>, message: impl ToString) -> Self {
         let message = message.to_string();
         let one_line: Vec<&str> = message
@@ -193,11 +199,13 @@ pub enum StepError {
 }
 
 /// A connection to one of the supported databases, chosen by the URL's scheme.
+#[cfg(feature = "diesel")]
 pub struct DatabaseConnection {
     url: DatabaseUrl,
     inner: Inner,
 }
 
+#[cfg(feature = "diesel")]
 enum Inner {
     #[cfg(feature = "sqlite")]
     Sqlite(diesel::SqliteConnection),
@@ -220,6 +228,7 @@ pub(crate) enum Native<'a> {
 }
 
 /// Runs `$body` with `$conn` bound to the concrete diesel connection.
+#[cfg(feature = "diesel")]
 macro_rules! with_inner {
     ($inner:expr, $conn:ident => $body:expr) => {
         match $inner {
@@ -235,17 +244,20 @@ macro_rules! with_inner {
 
 /// Something that names a database: a [`DatabaseUrl`], or URL text (a relative SQLite path
 /// is then relative to the working directory).
+#[cfg(feature = "diesel")]
 pub trait ToDatabaseUrl {
     /// The parsed URL.
     fn to_database_url(&self) -> Result<DatabaseUrl, DbError>;
 }
 
+#[cfg(feature = "diesel")]
 impl ToDatabaseUrl for DatabaseUrl {
     fn to_database_url(&self) -> Result<DatabaseUrl, DbError> {
         Ok(self.clone())
     }
 }
 
+#[cfg(feature = "diesel")]
 impl ToDatabaseUrl for str {
     fn to_database_url(&self) -> Result<DatabaseUrl, DbError> {
         let cwd = std::env::current_dir()
@@ -254,6 +266,7 @@ impl ToDatabaseUrl for str {
     }
 }
 
+#[cfg(feature = "diesel")]
 impl ToDatabaseUrl for String {
     fn to_database_url(&self) -> Result<DatabaseUrl, DbError> {
         self.as_str().to_database_url()
@@ -266,15 +279,16 @@ impl ToDatabaseUrl for String {
 /// let mut conn = revise_runtime::connect("sqlite://app.db")?;
 /// # Ok::<(), revise_runtime::DbError>(())
 /// ```
+#[cfg(feature = "diesel")]
 pub fn connect(url: &(impl ToDatabaseUrl + ?Sized)) -> Result<DatabaseConnection, DbError> {
     let url = &url.to_database_url()?;
     let inner = match url {
         #[cfg(feature = "sqlite")]
         DatabaseUrl::Sqlite { path } => Inner::Sqlite(sqlite::connect(path)?),
         #[cfg(feature = "postgres")]
-        DatabaseUrl::Postgres { url: text } => Inner::Postgres(postgres::connect(text, url)?),
+        DatabaseUrl::Postgres { url: text, .. } => Inner::Postgres(postgres::connect(text, url)?),
         #[cfg(feature = "mysql")]
-        DatabaseUrl::Mysql { url: text } => Inner::Mysql(mysql::connect(text, url)?),
+        DatabaseUrl::Mysql { url: text, .. } => Inner::Mysql(mysql::connect(text, url)?),
         #[allow(unreachable_patterns)]
         other => {
             let feature = match other.dialect() {
@@ -296,6 +310,7 @@ pub fn connect(url: &(impl ToDatabaseUrl + ?Sized)) -> Result<DatabaseConnection
 
 /// Opens a connection only if the database already exists: read-only commands must not
 /// create an empty SQLite file as a side effect. `None` means "no database yet".
+#[cfg(feature = "diesel")]
 pub fn connect_existing(url: &DatabaseUrl) -> Result<Option<DatabaseConnection>, DbError> {
     if let DatabaseUrl::Sqlite { path } = url {
         if path.as_os_str() != ":memory:" && !path.exists() {
@@ -351,6 +366,7 @@ pub trait VersionStore {
     ) -> Result<(), StepError>;
 }
 
+#[cfg(feature = "diesel")]
 impl DatabaseConnection {
     /// The URL this connection was opened with.
     pub fn url(&self) -> &DatabaseUrl {
@@ -381,8 +397,21 @@ impl DatabaseConnection {
         with_inner!(&mut self.inner, conn => steps::SqlConnection::execute_batch(conn, sql)
             .map_err(|e| DbError::new("running SQL", e)))
     }
+
+    /// One text column (named `version_num`) of a query with text parameters bound in
+    /// order (`$1` on PostgreSQL, `?` elsewhere); `context` says what it was for in errors.
+    pub(crate) fn load_strings(
+        &mut self,
+        sql: &str,
+        params: &[&str],
+        context: &str,
+    ) -> Result<Vec<String>, DbError> {
+        with_inner!(&mut self.inner, conn => steps::SqlConnection::load_strings(conn, sql, params)
+            .map_err(|e| DbError::new(context, e)))
+    }
 }
 
+#[cfg(feature = "diesel")]
 impl VersionStore for DatabaseConnection {
     fn dialect(&self) -> Dialect {
         self.url.dialect()
@@ -427,6 +456,7 @@ impl VersionStore for DatabaseConnection {
 
 /// Implements [`VersionStore`] for one of diesel's connections, which has no URL to open a
 /// lock connection with: it locks per step inside the step's own transaction instead.
+#[cfg(feature = "diesel")]
 macro_rules! diesel_version_store {
     ($conn:ty) => {
         impl VersionStore for $conn {
