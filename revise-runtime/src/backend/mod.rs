@@ -217,7 +217,7 @@ enum Inner {
 
 /// The concrete diesel connection behind a [`DatabaseConnection`], for code that speaks one
 /// dialect's SQL (the schema's catalog readers).
-#[cfg_attr(not(feature = "schema"), allow(dead_code))]
+#[cfg(feature = "schema")]
 pub(crate) enum Native<'a> {
     #[cfg(feature = "sqlite")]
     Sqlite(&'a mut diesel::SqliteConnection),
@@ -380,7 +380,7 @@ impl DatabaseConnection {
     }
 
     /// The concrete diesel connection.
-    #[cfg_attr(not(feature = "schema"), allow(dead_code))]
+    #[cfg(feature = "schema")]
     pub(crate) fn native(&mut self) -> Native<'_> {
         match &mut self.inner {
             #[cfg(feature = "sqlite")]
