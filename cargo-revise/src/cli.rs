@@ -134,6 +134,14 @@ pub enum Command {
     Test(StairwayArgs),
     /// Create, drop, reset or set up the configured database itself
     Database(DatabaseArgs),
+    /// Show the run log: what ran against the database and when, newest first
+    Log(LogArgs),
+    /// Record the current checksum of applied revision files that changed since they ran (drift)
+    Accept(AcceptArgs),
+    /// Mark a step that a dead run left unfinished as resolved, after checking the database
+    Repair(RepairArgs),
+    /// Make a member with two heads linear again: re-parent the revisions the database has not applied onto the other head
+    Rebase(RebaseArgs),
     /// Print a shell completion script (for `cargo-revise`, and `cargo revise` where cargo's own completion hands over)
     Completions(CompletionsArgs),
 }
@@ -217,7 +225,8 @@ impl Command {
             | Command::Heads(_)
             | Command::Branches(_)
             | Command::Show(_)
-            | Command::Check(_) => OutputRole::Result,
+            | Command::Check(_)
+            | Command::Log(_) => OutputRole::Result,
             Command::Schema(args) if !args.write => OutputRole::Result,
             Command::Completions(_) => OutputRole::Result,
             Command::Schema(_) | Command::Database(_) => OutputRole::Report,
@@ -228,9 +237,65 @@ impl Command {
             | Command::Merge(_)
             | Command::Stamp(_)
             | Command::Import(_)
-            | Command::Test(_) => OutputRole::Report,
+            | Command::Test(_)
+            | Command::Accept(_)
+            | Command::Repair(_)
+            | Command::Rebase(_) => OutputRole::Report,
         }
     }
+}
+
+/// `log`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The run log is the table `revise_log` beside `alembic_version` ([workspace.metadata.revise] log_table names another, `false` turns it off): one row per step of `up`, `down`, `stamp` and `accept`, written in the step's own transaction, with the file's checksum, the time, the duration, the outcome and who ran it. Times are UTC."
+)]
+pub struct LogArgs {
+    /// Show at most N entries (the newest)
+    #[arg(short = 'n', long = "max-count", value_name = "N")]
+    pub limit: Option<usize>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// `accept`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "An applied revision whose file changed since it ran is drift: `check` fails and `up` warns. If the change is what you meant (a comment, a fix that the database already has), `accept` records the file's checksum as it is now, in a new `accept` row of the run log; if not, restore the file instead. REV: an id or unique prefix, a label, LABEL@head, heads."
+)]
+pub struct AcceptArgs {
+    /// The applied revisions whose files to accept as they are now
+    #[arg(required = true, num_args = 1.., value_name = "REV")]
+    pub revisions: Vec<String>,
+    /// Seconds to wait for another migration run before giving up
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lock_timeout: u64,
+}
+
+/// `repair`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "On MySQL/MariaDB, where DDL commits by itself, and for `transaction=false` sections anywhere, a step's run-log row is written as unfinished before the step and completed after it. A run that dies in between (killed, a lost connection) leaves it unfinished, and every later run refuses to go on, naming the revision and the statements that may have run. Check the database, undo or finish what the revision did by hand, then run `repair`: the row is marked resolved. `alembic_version` does not move: the next `up` runs the revision again; if you finished it by hand, `cargo revise stamp REV` instead."
+)]
+pub struct RepairArgs {
+    /// The revision whose unfinished step to resolve (an id or unique prefix) [default: the only one]
+    #[arg(value_name = "REV")]
+    pub revision: Option<String>,
+    /// Seconds to wait for another migration run before giving up
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lock_timeout: u64,
+}
+
+/// `rebase`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "When two branches of a member each added revisions onto the same parent (two heads, say after a git merge), `rebase` moves the branch that the configured database has not applied onto the other head, by rewriting the `Revises:` line of its first revision (nothing else in any file changes), so the member is one line again and needs no merge revision. It refuses, saying why, when both branches have applied revisions or a revision it would move is applied. With -p MEMBER: that member; otherwise the member with two heads."
+)]
+pub struct RebaseArgs {
+    /// Show what would change without writing any file
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `test`.
@@ -470,6 +535,9 @@ pub struct DownArgs {
     /// Where to go [default: -1]
     #[arg(allow_hyphen_values = true)]
     pub target: Option<String>,
+    /// Revert revisions whose files are gone with the down sections kept in the run log without asking (needed when standard input is not a terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
     /// Options shared with `up`.
     #[command(flatten)]
     pub run: RunArgs,

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use revise_runtime::backend::VersionTable;
+use revise_runtime::run_log::{LogAuthor, LogTable};
 use revise_runtime::DatabaseUrl;
 
 use crate::cli::GlobalArgs;
@@ -134,4 +135,28 @@ pub fn version_table(workspace: &Workspace) -> Result<VersionTable, CliError> {
         Some(schema) => table.in_schema(schema).map_err(refuse),
         None => Ok(table),
     }
+}
+
+/// The configured run log (`None` when `log_table = false`), in the version table's
+/// PostgreSQL schema.
+pub fn log_table(workspace: &Workspace) -> Result<Option<LogTable>, CliError> {
+    let Some(name) = workspace.config.log_table.table_name() else {
+        return Ok(None);
+    };
+    let refuse = |e: revise_runtime::backend::InvalidTableName| {
+        CliError::bad_input(format!(
+            "{}: [workspace.metadata.revise] log_table {e}",
+            workspace.root.join("Cargo.toml").display()
+        ))
+    };
+    let table = LogTable::new(name).map_err(refuse)?;
+    match &workspace.config.version_table_schema {
+        Some(schema) => table.in_schema(schema).map(Some).map_err(refuse),
+        None => Ok(Some(table)),
+    }
+}
+
+/// Who the run log says ran a command: this tool, the user and the host.
+pub fn log_author() -> LogAuthor {
+    LogAuthor::of_this_process(concat!("cargo-revise ", env!("CARGO_PKG_VERSION")))
 }

@@ -130,10 +130,11 @@ fn generated_code(graph: &crate::graph::RevisionGraph, root: &Path) -> String {
         let absolute = root.join(&rev.origin.path);
         let _ = writeln!(
             code,
-            "    ::revise_runtime::embedded::EmbeddedFile {{ member: {:?}, path: {:?}, text: include_str!({:?}) }},",
+            "    ::revise_runtime::embedded::EmbeddedFile {{ member: {:?}, path: {:?}, text: include_str!({:?}), checksum: Some({:?}) }},",
             rev.origin.member,
             rev.origin.path.display().to_string(),
             absolute.display().to_string(),
+            rev.checksum.to_string(),
         );
     }
     code.push_str("])\n");

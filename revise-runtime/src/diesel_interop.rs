@@ -102,11 +102,13 @@ mod tests {
             member: "app",
             path: "app/migrations/0001.sql",
             text: "-- notes\n-- Revision ID: 0001\n-- revise:up\nCREATE TABLE notes (id INTEGER);\n-- revise:down\nDROP TABLE notes;\n",
+            checksum: None,
         },
         EmbeddedFile {
             member: "app",
             path: "app/migrations/0002.sql",
             text: "-- tags\n-- Revision ID: 0002\n-- Revises: 0001\n-- revise:up\nCREATE TABLE tags (id INTEGER);\n",
+            checksum: None,
         },
     ]);
 

@@ -8,6 +8,7 @@ use std::ops::Deref;
 use std::path::Path;
 use std::sync::OnceLock;
 
+use crate::checksum::Checksum;
 use crate::graph::RevisionGraph;
 use crate::parse::parse_revision;
 use crate::source::{LoadError, LoadErrors};
@@ -21,6 +22,10 @@ pub struct EmbeddedFile {
     pub path: &'static str,
     /// Its text.
     pub text: &'static str,
+    /// The file's [`Checksum`] as 64 hexadecimal digits, computed by `build.rs` from the file
+    /// it read (what the run log records when the revision runs); `None` computes it from
+    /// `text` when the graph is first used.
+    pub checksum: Option<&'static str>,
 }
 
 /// The revisions embedded by `build.rs`; dereferences to the validated [`RevisionGraph`].
@@ -72,7 +77,12 @@ pub fn parse_files(files: &[EmbeddedFile]) -> Result<RevisionGraph, LoadErrors> 
     let mut errors = Vec::new();
     for file in files {
         match parse_revision(Path::new(file.path), file.member, file.text.as_bytes()) {
-            Ok(revision) => revisions.push(revision),
+            Ok(mut revision) => {
+                if let Some(built) = file.checksum.and_then(|hex| Checksum::from_hex(hex).ok()) {
+                    revision.checksum = built;
+                }
+                revisions.push(revision);
+            }
             Err(e) => errors.push(LoadError::Parse(e)),
         }
     }

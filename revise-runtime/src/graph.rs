@@ -791,6 +791,7 @@ pub(crate) mod tests {
                 depends_on: 4,
                 branch_labels: 5,
             },
+            checksum: crate::checksum::Checksum::of_file(id.as_bytes()),
         }
     }
 

@@ -37,6 +37,7 @@
 //!     text: "-- Create notes\n-- Revision ID: 0001\n-- Revises:\n\n\
 //!            -- revise:up\nCREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n\n\
 //!            -- revise:down\nDROP TABLE notes;\n",
+//!     checksum: None, // computed from the text; build.rs writes the file's
 //! }];
 //! let graph = parse_files(&files)?;
 //! let mut conn = revise_runtime::connect("sqlite::memory:")?;
@@ -61,6 +62,7 @@
 pub mod backend;
 #[cfg(feature = "build")]
 pub mod build;
+pub mod checksum;
 #[cfg(feature = "diesel")]
 pub mod diesel_interop;
 pub mod embedded;
@@ -70,8 +72,10 @@ pub mod migrator;
 pub mod offline;
 pub mod parse;
 pub mod plan;
+pub mod rebase;
 pub mod report;
 pub mod revision;
+pub mod run_log;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod source;

@@ -10,8 +10,15 @@ use crate::graph::{Node, NodeSet, RevisionGraph};
 use crate::plan::{self, DowngradeGoal, Plan, PlanError, UpgradeGoal};
 use crate::report::{PlainReport, Reporter, RevisionSummary, RunEvent};
 use crate::revision::{shown_line, Revision};
+use crate::run_log::{
+    KeptSection, LogAuthor, LogDirection, LogEntry, LogRecord, LogSelect, LogTable, StepLog,
+};
 use crate::target::Target;
 use crate::version_rows::{Direction, RowChange};
+
+mod log_commands;
+
+pub use log_commands::Accepted;
 
 /// Why a run did not complete.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +54,19 @@ pub enum MigrateError {
         /// The database's message.
         message: String,
     },
+    /// The run log holds steps a run started and never finished: it died inside a step that
+    /// could not roll back, so the database may hold part of it. Nothing ran.
+    #[error("{}; check what they may have left in the database, then run `cargo revise repair {}` to mark {} resolved (the version table was not moved: the next `up` runs the revision again, or `cargo revise stamp` past it)", .steps.join("; "), .revisions.join(" "), if .steps.len() == 1 { "it" } else { "them" })]
+    Unfinished {
+        /// One sentence per unfinished step: the revision, when and by whom it started, the
+        /// statements that may have run.
+        steps: Vec<String>,
+        /// The revisions, for the command that resolves them.
+        revisions: Vec<String>,
+    },
+    /// `accept` or `repair` was asked for something it cannot do; nothing was written.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl MigrateError {
@@ -73,6 +93,8 @@ pub struct Migrator<'g> {
     graph: &'g RevisionGraph,
     table: VersionTable,
     lock_timeout: Duration,
+    log: Option<LogTable>,
+    author: LogAuthor,
 }
 
 /// A resolved goal, kept so a run can re-plan after another process moved the rows.
@@ -82,13 +104,35 @@ enum Goal {
 }
 
 impl<'g> Migrator<'g> {
-    /// A migrator over `graph` using the table `alembic_version` and a 60 s lock timeout.
+    /// A migrator over `graph` using the table `alembic_version`, the run log `revise_log`
+    /// and a 60 s lock timeout.
     pub fn new(graph: &'g RevisionGraph) -> Self {
         Self {
             graph,
             table: VersionTable::default(),
             lock_timeout: Duration::from_secs(60),
+            log: Some(LogTable::default()),
+            author: LogAuthor::default(),
         }
+    }
+
+    /// Writes the run log into another table (`None`: no log at all, the
+    /// `log_table = false` setting).
+    pub fn with_log_table(mut self, log: Option<LogTable>) -> Self {
+        self.log = log;
+        self
+    }
+
+    /// Names the tool in the log's rows (an application may say its own name and version;
+    /// the default is `revise-runtime` and its version).
+    pub fn with_log_author(mut self, author: LogAuthor) -> Self {
+        self.author = author;
+        self
+    }
+
+    /// The run log's table, unless the log is off.
+    pub fn log_table(&self) -> Option<&LogTable> {
+        self.log.as_ref()
     }
 
     /// Uses another version table.
@@ -265,11 +309,15 @@ impl<'g> Migrator<'g> {
             version_changes.extend(raw_rows.iter().cloned().map(VersionChange::Delete));
         }
         version_changes.extend(self.version_changes(&changes));
+        let entries = self.stamp_entries(&rows_before, destinations, &rows_after);
+        let log_exists = self.log_exists(conn)?;
         let work = StepWork {
             section: None,
             changes: &version_changes,
             expected_rows: &raw_rows,
             wait: true,
+            // A stamp is the way past an unfinished step (after `repair`): it never refuses.
+            log: self.step_log(&entries, log_exists, false),
         };
         conn.run_step(&self.table, work, self.lock_timeout)
             .map_err(|e| match e {
@@ -281,6 +329,104 @@ impl<'g> Migrator<'g> {
             steps: Vec::new(),
             rows_after,
         })
+    }
+
+    /// One `stamp` row per revision stamped to, and one per revision a stamp to `base` took
+    /// away (without a checksum: it says the revision is no longer applied).
+    fn stamp_entries(
+        &self,
+        rows_before: &NodeSet,
+        destinations: &[plan::StampDestination],
+        rows_after: &NodeSet,
+    ) -> Vec<LogEntry> {
+        let mut entries = Vec::new();
+        let mut to_base = false;
+        for destination in destinations {
+            match destination {
+                plan::StampDestination::Revision { node, .. } => {
+                    entries.push(self.log_entry(*node, LogDirection::Stamp));
+                }
+                plan::StampDestination::Base { .. } => to_base = true,
+            }
+        }
+        if to_base {
+            let still = self.graph.ancestors_inclusive(rows_after.iter().copied());
+            let mut gone: Vec<Node> = rows_before
+                .iter()
+                .copied()
+                .filter(|n| !still.contains(n))
+                .collect();
+            gone.sort_unstable();
+            for node in gone {
+                let mut entry = self.log_entry(node, LogDirection::Stamp);
+                entry.checksum = None;
+                entries.push(entry);
+            }
+        }
+        entries
+    }
+
+    /// What the log records of `node` for a step in `direction`: its file as it is now.
+    fn log_entry(&self, node: Node, direction: LogDirection) -> LogEntry {
+        let revision = self.graph.revision(node);
+        LogEntry {
+            revision: revision.id.to_string(),
+            member: revision.origin.member.to_string(),
+            direction,
+            checksum: Some(revision.checksum),
+            path: revision.origin.path.display().to_string(),
+            message: revision.message.to_string(),
+            revises: self
+                .graph
+                .revises(node)
+                .iter()
+                .map(|&n| self.graph.id(n).to_owned())
+                .collect(),
+            depends_on: self
+                .graph
+                .depends_on(node)
+                .iter()
+                .map(|&n| self.graph.id(n).to_owned())
+                .collect(),
+            down: revision.down.as_ref().map(KeptSection::from),
+        }
+    }
+
+    /// The log's part of a step.
+    fn step_log<'a>(
+        &'a self,
+        entries: &'a [LogEntry],
+        exists: bool,
+        check_unfinished: bool,
+    ) -> Option<StepLog<'a>> {
+        self.log.as_ref().map(|table| StepLog {
+            table,
+            entries,
+            author: &self.author,
+            exists,
+            check_unfinished,
+        })
+    }
+
+    /// Whether the log table exists (false when the log is off).
+    fn log_exists(&self, conn: &mut dyn VersionStore) -> Result<bool, MigrateError> {
+        match &self.log {
+            Some(table) => Ok(conn.read_log(table, LogSelect::Unfinished)?.is_some()),
+            None => Ok(false),
+        }
+    }
+
+    /// The log's rows, newest first (`limit`: at most that many); `None` when the log is
+    /// off or its table does not exist yet.
+    pub fn log_records(
+        &self,
+        conn: &mut dyn VersionStore,
+        limit: Option<usize>,
+    ) -> Result<Option<Vec<LogRecord>>, MigrateError> {
+        match &self.log {
+            Some(table) => Ok(conn.read_log(table, LogSelect::Newest(limit))?),
+            None => Ok(None),
+        }
     }
 
     /// Applies or reverts exactly one revision, with its row changes (the stairway test's
@@ -327,7 +473,12 @@ impl<'g> Migrator<'g> {
             _ => {}
         }
         let changes = crate::version_rows::transition(self.graph, &rows, node, direction);
-        match self.run_step(conn, node, direction, &changes, &rows, true) {
+        let log_exists = self.log_exists(conn)?;
+        let log = LogProgress {
+            exists: log_exists,
+            check_unfinished: log_exists,
+        };
+        match self.run_step(conn, node, direction, &changes, &rows, true, log) {
             Ok(()) => Ok(()),
             Err(StepError::LockTimeout(t)) => Err(MigrateError::LockTimeout(t)),
             Err(failure) => Err(self.failed(
@@ -354,7 +505,7 @@ impl<'g> Migrator<'g> {
         resolve: impl FnOnce(&RevisionGraph, &NodeSet) -> Result<Goal, PlanError>,
     ) -> Result<Outcome, MigrateError> {
         reporter.report(&RunEvent::Checking);
-        let _lock = conn
+        let lock = conn
             .lock(&self.table, self.lock_timeout, &mut || {
                 reporter.report(&RunEvent::WaitingForLock)
             })
@@ -370,6 +521,7 @@ impl<'g> Migrator<'g> {
             Goal::Up(_) => Direction::Up,
             Goal::Down(_) => Direction::Down,
         };
+        let mut log = self.start_log(conn, &rows, direction, lock.is_run_wide(), reporter)?;
         let mut plan = self.plan(&goal, &rows)?;
         if plan.steps.is_empty() {
             reporter.report(&RunEvent::NothingToRun { direction });
@@ -396,8 +548,12 @@ impl<'g> Migrator<'g> {
                 revision: revision.clone(),
             });
             let started = Instant::now();
-            match self.run_step(conn, step.node, direction, &step.changes, &rows, wait) {
+            match self.run_step(conn, step.node, direction, &step.changes, &rows, wait, log) {
                 Ok(()) => {
+                    log = LogProgress {
+                        exists: true,
+                        check_unfinished: false,
+                    };
                     crate::version_rows::apply_changes(&mut rows, &step.changes);
                     reporter.report(&RunEvent::StepFinished {
                         index: done.len(),
@@ -424,6 +580,7 @@ impl<'g> Migrator<'g> {
                     });
                 }
                 Err(StepError::LockTimeout(t)) => return Err(MigrateError::LockTimeout(t)),
+                Err(StepError::Unfinished(records)) => return Err(self.unfinished(&records)),
                 Err(failure) => {
                     return Err(self.failed(conn, step.node, direction, failure, reporter))
                 }
@@ -440,6 +597,7 @@ impl<'g> Migrator<'g> {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn run_step(
         &self,
         conn: &mut dyn VersionStore,
@@ -448,18 +606,126 @@ impl<'g> Migrator<'g> {
         changes: &[RowChange],
         rows: &NodeSet,
         wait: bool,
+        log: LogProgress,
     ) -> Result<(), StepError> {
         let revision = self.graph.revision(node);
         let section = section_of(revision, direction);
         let changes = self.version_changes(changes);
         let expected = self.ids(rows);
+        let entries = match self.log {
+            Some(_) => vec![self.log_entry(
+                node,
+                match direction {
+                    Direction::Up => LogDirection::Up,
+                    Direction::Down => LogDirection::Down,
+                },
+            )],
+            None => Vec::new(),
+        };
         let work = StepWork {
             section,
             changes: &changes,
             expected_rows: &expected,
             wait,
+            log: self.step_log(&entries, log.exists, log.check_unfinished),
         };
         conn.run_step(&self.table, work, self.lock_timeout)
+    }
+
+    /// Reads what a run needs of the log before its first step: whether the table exists,
+    /// the steps a dead run left unfinished (refused at once when this run's lock keeps
+    /// every other run out; otherwise the first step checks under its own lock), and for
+    /// `up`, the files that changed since they ran (one warning each).
+    fn start_log(
+        &self,
+        conn: &mut dyn VersionStore,
+        rows: &NodeSet,
+        direction: Direction,
+        run_wide_lock: bool,
+        reporter: &mut dyn Reporter,
+    ) -> Result<LogProgress, MigrateError> {
+        let Some(table) = &self.log else {
+            return Ok(LogProgress::default());
+        };
+        let Some(unfinished) = conn.read_log(table, LogSelect::Unfinished)? else {
+            return Ok(LogProgress::default());
+        };
+        if run_wide_lock && !unfinished.is_empty() {
+            return Err(self.unfinished(&unfinished));
+        }
+        if direction == Direction::Up && !rows.is_empty() {
+            let records = conn
+                .read_log(table, LogSelect::Checksums)?
+                .unwrap_or_default();
+            let applied = self.graph.ancestors_inclusive(rows.iter().copied());
+            let report = crate::run_log::drift(self.graph, &applied, &records);
+            for drifted in report.drifted {
+                reporter.report(&RunEvent::Drifted {
+                    revision: self.summary(drifted.node),
+                    applied_at: drifted.recorded.started_at_seconds(),
+                    how: drifted.recorded.direction,
+                });
+            }
+        }
+        Ok(LogProgress {
+            exists: true,
+            check_unfinished: !run_wide_lock,
+        })
+    }
+
+    /// The refusal for steps a dead run left unfinished, naming what may have run.
+    fn unfinished(&self, records: &[LogRecord]) -> MigrateError {
+        let steps = records
+            .iter()
+            .map(|record| {
+                let verb = match record.direction {
+                    LogDirection::Down => "downgrading",
+                    _ => "upgrading",
+                };
+                let statements = self.statements_of(record);
+                format!(
+                    "revision {} ({}) was left unfinished while {verb}: a run started it at {} ({}, {}) and never completed it, so {}",
+                    record.revision,
+                    record.path,
+                    record.started_at_seconds(),
+                    record.author(),
+                    record.tool,
+                    if statements.is_empty() {
+                        "some of its statements may have run".to_owned()
+                    } else {
+                        format!("any of these statements may have run: {}", statements.join(", "))
+                    }
+                )
+            })
+            .collect();
+        let mut revisions: Vec<String> = records.iter().map(|r| r.revision.clone()).collect();
+        revisions.dedup();
+        MigrateError::Unfinished { steps, revisions }
+    }
+
+    /// The statements of the section an unfinished step ran, as the file has them now (or
+    /// as the log kept a down section), each shortened to its first line.
+    fn statements_of(&self, record: &LogRecord) -> Vec<String> {
+        let from_file = self.graph.node(&record.revision).and_then(|node| {
+            let revision = self.graph.revision(node);
+            match record.direction {
+                LogDirection::Down => revision.down.as_ref().map(|s| s.sql.clone()),
+                _ => Some(revision.up.sql.clone()),
+            }
+        });
+        let sql = match (from_file, record.direction) {
+            (Some(sql), _) => sql,
+            (None, LogDirection::Down) => record
+                .down
+                .as_ref()
+                .map(|d| d.sql.clone())
+                .unwrap_or_default(),
+            (None, _) => String::new(),
+        };
+        crate::backend::statements::split_statements(&sql)
+            .iter()
+            .map(|s| shorten(s))
+            .collect()
     }
 
     fn failed(
@@ -555,23 +821,31 @@ fn lock_error(e: StepError) -> MigrateError {
     }
 }
 
+/// Where a run stands with the log: whether its table exists, and whether the next step
+/// must check for unfinished steps first.
+#[derive(Clone, Copy, Debug, Default)]
+struct LogProgress {
+    exists: bool,
+    check_unfinished: bool,
+}
+
+/// A statement as messages quote it: its first line, at most 60 characters, in backticks.
+fn shorten(statement: &str) -> String {
+    let first = statement.lines().next().unwrap_or_default();
+    let short: String = first.chars().take(60).collect();
+    if short.len() < statement.len() {
+        format!("`{short}...`")
+    } else {
+        format!("`{short}`")
+    }
+}
+
 /// What the report says was left behind by statements that ran before a failure.
 fn left_behind(kept: &[String], transactional: bool) -> Option<String> {
     if kept.is_empty() {
         return None;
     }
-    let shown: Vec<String> = kept
-        .iter()
-        .map(|s| {
-            let first = s.lines().next().unwrap_or_default();
-            let short: String = first.chars().take(60).collect();
-            if short.len() < s.len() {
-                format!("`{short}...`")
-            } else {
-                format!("`{short}`")
-            }
-        })
-        .collect();
+    let shown: Vec<String> = kept.iter().map(|s| shorten(s)).collect();
     Some(if transactional {
         format!(
             "{} statement(s) ran before the failure and may have been kept, because MySQL/MariaDB commits DDL implicitly: {}; check them before running again",

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::checksum::Checksum;
 use crate::revision::{
     shown_line, stored_line, HeaderLines, InvalidId, Origin, Revision, RevisionId, Section,
 };
@@ -113,6 +114,7 @@ pub(crate) fn parse(
         line,
         kind,
     };
+    let checksum = Checksum::of_file(bytes);
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let valid = &bytes[..e.valid_up_to()];
@@ -143,7 +145,7 @@ pub(crate) fn parse(
     parser.close_section(text, text.len());
     let line_count = text.lines().count().max(1);
     parser
-        .finish(path, member)
+        .finish(path, member, checksum)
         .map_err(|(line, kind)| error(line.unwrap_or(line_count), kind))
 }
 
@@ -351,6 +353,7 @@ impl FileParser {
         self,
         path: &Path,
         member: &Arc<str>,
+        checksum: Checksum,
     ) -> Result<Revision, (Option<usize>, ParseErrorKind)> {
         let id = self.id.ok_or((Some(1), ParseErrorKind::MissingId))?;
         let up = self.up.ok_or((None, ParseErrorKind::MissingUp))?;
@@ -369,6 +372,7 @@ impl FileParser {
                 path: path.to_owned(),
             },
             lines: self.lines,
+            checksum,
         })
     }
 }

@@ -73,6 +73,15 @@ pub enum RunEvent {
         /// The steps still to run.
         remaining: usize,
     },
+    /// An applied revision's file changed since it ran (drift): `up` warns once per file.
+    Drifted {
+        /// The revision and its file.
+        revision: RevisionSummary,
+        /// When the run log last recorded the file (UTC, to the second).
+        applied_at: String,
+        /// What recorded it: `up`, `stamp` or `accept`.
+        how: crate::run_log::LogDirection,
+    },
     /// Every step ran.
     Completed {
         /// Apply or revert.
@@ -191,6 +200,22 @@ impl<W: Write> PlainReport<W> {
                 lines
             }
             RunEvent::StepStarted { .. } | RunEvent::StepFinished { .. } => Vec::new(),
+            RunEvent::Drifted {
+                revision,
+                applied_at,
+                how,
+            } => vec![format!(
+                "{}{} changed since revision {} was {} on {applied_at}: the database holds what the file said then; restore the file, or record the change with `cargo revise accept {}`",
+                icon("⚠️  ", "warning: "),
+                revision.path,
+                revision.id,
+                match how {
+                    crate::run_log::LogDirection::Stamp => "stamped",
+                    crate::run_log::LogDirection::Accept => "accepted",
+                    _ => "applied",
+                },
+                revision.id,
+            )],
             RunEvent::Replanned { rows, remaining } => vec![format!(
                 "{}Another run moved the database to {}; {remaining} migration(s) left to run",
                 icon("🔄 ", ""),

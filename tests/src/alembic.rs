@@ -837,7 +837,12 @@ pub fn read_state(db: &Path) -> State {
         state.log = names(&format!("SELECT entry AS name FROM {LOG_TABLE}"));
         state.log.sort();
     }
-    state.tables = all.into_iter().filter(|t| t != "alembic_version").collect();
+    // The tools' own bookkeeping is not compared: `alembic_version` through `rows`, and
+    // cargo revise's run log (SPEC section 10), which Alembic neither has nor sees.
+    state.tables = all
+        .into_iter()
+        .filter(|t| t != "alembic_version" && t != crate::LOG_TABLE)
+        .collect();
     state
 }
 

@@ -35,6 +35,9 @@ use diesel::{sql_query, Connection, QueryableByName, RunQueryDsl};
 /// The version table's name (the default, as Alembic's).
 const VERSION_TABLE: &str = "alembic_version";
 
+/// The run log's default table.
+pub const LOG_TABLE: &str = "revise_log";
+
 /// The environment variable that picks the backend of [`crate::Workspace::new`].
 pub const BACKEND_VARIABLE: &str = "REVISE_TEST_BACKEND";
 
@@ -310,7 +313,7 @@ impl TestDb {
     pub fn pristine(&self) -> bool {
         match self {
             Self::Sqlite { path } => !path.exists(),
-            Self::Postgres(_) | Self::Mysql(_) => self.tables().is_empty(),
+            Self::Postgres(_) | Self::Mysql(_) => self.all_tables().is_empty(),
         }
     }
 
@@ -326,9 +329,17 @@ impl TestDb {
     }
 
     /// The user tables, sorted by name (bytewise, whatever the server's collation), without
-    /// the database's own (`sqlite_sequence`, ...); the version table is included. Empty
-    /// when the database does not exist.
+    /// the database's own (`sqlite_sequence`, ...) and without the run log (`revise_log`,
+    /// which [`TestDb::all_tables`] and [`TestDb::log_rows`] show); the version table is
+    /// included. Empty when the database does not exist.
     pub fn tables(&self) -> Vec<String> {
+        let mut tables = self.all_tables();
+        tables.retain(|t| t != LOG_TABLE);
+        tables
+    }
+
+    /// [`TestDb::tables`] with the run log's table, when there is one.
+    pub fn all_tables(&self) -> Vec<String> {
         if !self.exists() {
             return Vec::new();
         }

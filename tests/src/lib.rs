@@ -27,7 +27,7 @@ mod output;
 mod workspace;
 
 pub use binary::cargo_revise;
-pub use db::{Backend, TestDb};
+pub use db::{Backend, TestDb, LOG_TABLE};
 pub use output::Captured;
 pub use workspace::{copy_template, Rev, UrlVia, Workspace};
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, RunQueryDsl};
+use revise_runtime::checksum::Checksum;
 use revise_runtime::embedded::{parse_files, EmbeddedFile};
 use revise_runtime::{MigrateError, Migrator, Reporter, RunEvent, SilentReport, VersionStore};
 use revise_tests::{Backend, TestDb};
@@ -17,11 +18,13 @@ const FILES: [EmbeddedFile; 2] = [
         member: "app",
         path: "app/migrations/0001_notes.sql",
         text: "-- notes\n-- Revision ID: 0001\n-- revise:up\nCREATE TABLE notes (id INTEGER PRIMARY KEY);\n-- revise:down\nDROP TABLE notes;\n",
+        checksum: None,
     },
     EmbeddedFile {
         member: "app",
         path: "app/migrations/0002_tags.sql",
         text: "-- tags\n-- Revision ID: 0002\n-- Revises: 0001\n-- revise:up\nCREATE TABLE tags (id INTEGER PRIMARY KEY);\n-- revise:down\nDROP TABLE tags;\n",
+        checksum: None,
     },
 ];
 
@@ -41,6 +44,27 @@ fn migrate_on(conn: &mut dyn VersionStore, db: &TestDb) {
     assert!(migrator.pending(conn).expect("pending").is_empty());
     let again = migrator.run_with(conn, &mut SilentReport).expect("runs");
     assert!(again.steps.is_empty(), "nothing runs twice");
+    // The embedded migrator writes the run log too, with each file's checksum.
+    let log = migrator
+        .log_records(conn, None)
+        .expect("the log reads")
+        .expect("the log exists");
+    let logged: Vec<(&str, &str)> = log
+        .iter()
+        .map(|r| (r.revision.as_str(), r.direction.as_str()))
+        .collect();
+    assert_eq!(logged, [("0002", "up"), ("0001", "up")]);
+    for (record, file) in log.iter().zip(FILES.iter().rev()) {
+        assert_eq!(
+            record.checksum,
+            Some(Checksum::of_file(file.text.as_bytes()))
+        );
+        assert!(
+            record.tool.starts_with("revise-runtime "),
+            "{}",
+            record.tool
+        );
+    }
     migrator
         .downgrade_with(conn, "base", &mut SilentReport)
         .expect("reverts");

@@ -258,7 +258,7 @@ fn self_test(
     let node = with_new
         .node(&id)
         .ok_or_else(|| CliError::failed("the generated revision is missing from its graph"))?;
-    let migrator = Migrator::new(&with_new);
+    let migrator = Migrator::new(&with_new).with_log_table(None);
     let conn = &mut compared.scratch.conn;
     let excluded = compared.scope.excluded.clone();
     let before = compared.catalog.without(&excluded).lines();

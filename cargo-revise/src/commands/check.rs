@@ -3,21 +3,22 @@
 
 use revise_runtime::graph::Node;
 use revise_runtime::plan;
-use revise_runtime::{RevisionGraph, Target};
+use revise_runtime::run_log::{self, DriftReport, LogDirection, LogRecord};
+use revise_runtime::{NodeSet, RevisionGraph, Target};
 use serde_json::json;
 
 use crate::cli::{CheckArgs, Format};
 use crate::error::CliError;
 use crate::settings;
 
-use super::{ids, Context};
+use super::{ids, Context, LogRead};
 
 /// Validates and reports; fails with status 1 when revisions are pending.
 pub fn run(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
     // A database is optional: without any URL, check only the files.
     let database = settings::configured_database_url(&context.global, &context.workspace);
     let pending = match &database {
-        Ok(Some(_)) => Some(context.start_reading_rows()),
+        Ok(Some(_)) => Some(context.start_reading_rows_and_log()),
         _ => None,
     };
     let graph = context.read_graph()?;
@@ -27,11 +28,16 @@ pub fn run(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
         .filter(|(_, owner)| graph.revises(*owner).is_empty())
         .count();
     let database = database?;
+    let mut log = None;
     let pending: Option<Vec<Node>> = match pending {
         Some(pending) => {
-            let rows = pending.nodes(graph)?;
+            let (rows, read) = pending.nodes_and_log(graph)?;
             let goal = plan::upgrade_goal(graph, &rows, &Target::Heads, "heads")
                 .map_err(|e| CliError::failed(e.to_string()))?;
+            let applied = graph.ancestors_inclusive(rows.iter().copied());
+            if settings::log_table(&context.workspace)?.is_some() {
+                log = Some(LogFindings::new(graph, &applied, read));
+            }
             Some(
                 plan::plan_upgrade(graph, &rows, &goal)
                     .steps
@@ -42,6 +48,7 @@ pub fn run(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
         }
         None => None,
     };
+    let log = log.unwrap_or_default();
     match args.format {
         Format::Json => context.printer.json(&json!({
             "revisions": graph.len(),
@@ -51,6 +58,25 @@ pub fn run(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
             "database": database.as_ref().map(|d| d.url.to_string()),
             "pending": pending.as_ref().map(|p| ids(graph, p)),
             "up_to_date": pending.as_ref().map(Vec::is_empty),
+            "drifted": log.drift.drifted.iter().map(|d| {
+                let rev = graph.revision(d.node);
+                json!({
+                    "revision": rev.id.as_str(),
+                    "path": rev.origin.path.display().to_string(),
+                    "checksum": rev.checksum.to_string(),
+                    "recorded_checksum": d.recorded.checksum.map(|c| c.to_string()),
+                    "recorded_at": d.recorded.started_at,
+                    "recorded_by": d.recorded.direction.as_str(),
+                })
+            }).collect::<Vec<_>>(),
+            "unrecorded": ids(graph, &log.drift.unrecorded),
+            "unfinished": log.unfinished.iter().map(|r| json!({
+                "revision": r.revision,
+                "direction": r.direction.as_str(),
+                "started_at": r.started_at,
+                "user": r.user,
+                "host": r.host,
+            })).collect::<Vec<_>>(),
         })),
         Format::Human => {
             context.printer.line(format!(
@@ -75,15 +101,123 @@ pub fn run(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
                     ));
                 }
             }
+            if let Some(setting) = &database {
+                for line in log.lines(graph, &setting.url) {
+                    context.printer.line(line);
+                }
+            }
         }
     }
-    match pending {
-        Some(p) if !p.is_empty() => Err(CliError {
-            status: crate::error::Status::Failed,
-            problems: Vec::new(),
-            hint: Some("run `cargo revise up` to apply them".to_owned()),
-        }),
-        _ => Ok(()),
+    let mut hints = Vec::new();
+    if pending.as_ref().is_some_and(|p| !p.is_empty()) {
+        hints.push("run `cargo revise up` to apply the pending revisions");
+    }
+    if !log.drift.drifted.is_empty() {
+        hints
+            .push("restore each changed file, or record the change with `cargo revise accept REV`");
+    }
+    if !log.unfinished.is_empty() {
+        hints.push("check what the unfinished step left, then run `cargo revise repair`");
+    }
+    if hints.is_empty() {
+        return Ok(());
+    }
+    Err(CliError {
+        status: crate::error::Status::Failed,
+        problems: Vec::new(),
+        hint: Some(hints.join("; ")),
+    })
+}
+
+/// What the run log says about the database: drift, unfinished steps.
+#[derive(Default)]
+struct LogFindings {
+    drift: DriftReport,
+    unfinished: Vec<LogRecord>,
+    /// Whether the database has a run log at all.
+    logged: bool,
+}
+
+impl LogFindings {
+    fn new(graph: &RevisionGraph, applied: &NodeSet, read: Option<LogRead>) -> Self {
+        match read {
+            Some(read) => Self {
+                drift: run_log::drift(graph, applied, &read.applied),
+                unfinished: read.unfinished,
+                logged: true,
+            },
+            // No log table: every applied revision ran before the log (or with it off).
+            None => Self {
+                drift: DriftReport {
+                    drifted: Vec::new(),
+                    unrecorded: graph
+                        .order()
+                        .iter()
+                        .copied()
+                        .filter(|n| applied.contains(n))
+                        .collect(),
+                },
+                unfinished: Vec::new(),
+                logged: false,
+            },
+        }
+    }
+
+    /// The human lines: one per changed file and unfinished step, and a note about applied
+    /// revisions without a checksum (they do not fail `check`).
+    fn lines(&self, graph: &RevisionGraph, url: &revise_runtime::DatabaseUrl) -> Vec<String> {
+        let mut lines = Vec::new();
+        for drifted in &self.drift.drifted {
+            let rev = graph.revision(drifted.node);
+            lines.push(format!(
+                "Drift: {} changed since revision {} was {} on {} (checksum then {}, now {})",
+                rev.origin.path.display(),
+                rev.id,
+                match drifted.recorded.direction {
+                    LogDirection::Stamp => "stamped",
+                    LogDirection::Accept => "accepted",
+                    _ => "applied",
+                },
+                drifted.recorded.started_at_seconds(),
+                drifted
+                    .recorded
+                    .checksum
+                    .map_or_else(String::new, |c| c.short()),
+                rev.checksum.short(),
+            ));
+        }
+        for record in &self.unfinished {
+            lines.push(format!(
+                "Unfinished: revision {} ({}) was started ({}) at {} by {} and never completed; the database may hold part of it",
+                record.revision,
+                record.path,
+                record.direction,
+                record.started_at_seconds(),
+                record.author(),
+            ));
+        }
+        if !self.drift.unrecorded.is_empty() {
+            let shown: Vec<&str> = self
+                .drift
+                .unrecorded
+                .iter()
+                .take(5)
+                .map(|&n| graph.id(n))
+                .collect();
+            let more = self.drift.unrecorded.len().saturating_sub(shown.len());
+            lines.push(format!(
+                "Note: {} applied revision(s) of {url} have no recorded checksum ({}{}), {}; their files cannot be checked for drift until `cargo revise accept REV` records them",
+                self.drift.unrecorded.len(),
+                shown.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() },
+                if self.logged {
+                    "applied before the run log began"
+                } else {
+                    "applied before the run log began (the database has no run log yet; the next `up`, `down` or `stamp` starts it)"
+                },
+            ));
+        }
+        lines
     }
 }
 

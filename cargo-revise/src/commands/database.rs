@@ -2,8 +2,6 @@
 //! as diesel's and sqlx's CLIs offer it. The runtime's `backend::database` does the work;
 //! this file asks before dropping and chains `reset` and `setup` into `up`.
 
-use std::io::{BufRead, IsTerminal};
-
 use revise_runtime::backend::database::{self, Created, Dropped};
 use revise_runtime::DatabaseUrl;
 
@@ -73,25 +71,17 @@ fn drop_database(context: &Context, url: &DatabaseUrl, args: &DropArgs) -> Resul
 
 /// Asks on the terminal; without one, refuses (a script must say `-y`).
 fn confirm(url: &DatabaseUrl) -> Result<(), CliError> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err(CliError::bad_input(format!(
-            "refusing to drop database {url} without confirmation: standard input is not a terminal"
-        ))
-        .with_hint("pass -y (--yes) to drop it without asking"));
-    }
-    crate::output::stream::stderr_prompt(&format!(
-        "Drop database {url}? Everything in it will be lost. [y/N] "
-    ));
-    let mut answer = String::new();
-    // An unreadable answer is a no.
-    let _ = stdin.lock().read_line(&mut answer);
-    match answer.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" => Ok(()),
-        _ => Err(CliError::failed(format!(
+    super::confirm::ask(
+        &format!("Drop database {url}? Everything in it will be lost. [y/N] "),
+        &format!("refusing to drop database {url}"),
+        "pass -y (--yes) to drop it without asking",
+    )
+    .map_err(|refused| match refused {
+        super::confirm::Refused::NotATerminal(e) => e,
+        super::confirm::Refused::Declined => CliError::failed(format!(
             "database {url} was not dropped: the answer was not `y`"
-        ))),
-    }
+        )),
+    })
 }
 
 /// `up` with its defaults (every head, or `MEMBER@head` with one `-p`) and the report.

@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use revise_runtime::backend::DatabaseConnection;
 use revise_runtime::report::Reporter;
-use revise_runtime::{MigrateError, Migrator, Outcome};
+use revise_runtime::revision::Revision;
+use revise_runtime::{MigrateError, Migrator, Outcome, RevisionGraph};
 
 use crate::cli::{DownArgs, Format, RunArgs, UpArgs};
 use crate::error::CliError;
 use crate::output::progress::TerminalReport;
 use crate::output::run_json::RunRecord;
-use crate::settings;
 
 use super::offline::{self, Offline};
 use super::Context;
@@ -30,28 +30,106 @@ pub fn up(context: &Context, args: &UpArgs) -> Result<(), CliError> {
     if args.run.sql {
         return offline::run(context, Offline::Up, &target, args.run.dialect);
     }
+    let graph = context.workspace.load_graph().map_err(CliError::from)?;
     migrate(
         context,
         "up",
         &target,
         &args.run,
+        &graph,
         |migrator, conn, report| migrator.upgrade_with(conn, &target, report),
     )
 }
 
-/// `down [TARGET]`.
+/// `down [TARGET]`. Revisions whose files are gone are reverted with the down sections the
+/// run log kept, after saying so and asking (or with `--yes`).
 pub fn down(context: &Context, args: &DownArgs) -> Result<(), CliError> {
     let target = args.target.clone().unwrap_or_else(|| "-1".to_owned());
     if args.run.sql {
         return offline::run(context, Offline::Down, &target, args.run.dialect);
     }
+    let files = context.workspace.load_graph().map_err(CliError::from)?;
+    let setting = context.database()?;
+    let from_log = match revise_runtime::backend::connect_existing(&setting.url)? {
+        Some(mut conn) => context.migrator(&files)?.revisions_from_log(&mut conn)?,
+        None => Vec::new(),
+    };
+    let graph = if from_log.is_empty() {
+        files
+    } else {
+        let mut revisions = files.revisions().to_vec();
+        revisions.extend(from_log.iter().cloned());
+        let graph = RevisionGraph::build(revisions)
+            .map_err(|e| CliError::from(revise_runtime::source::LoadErrors::from(e)))?;
+        confirm_down_from_log(context, &graph, &from_log, &target, args.yes)?;
+        graph
+    };
     migrate(
         context,
         "down",
         &target,
         &args.run,
+        &graph,
         |migrator, conn, report| migrator.downgrade_with(conn, &target, report),
     )
+}
+
+/// Says which revisions `down` will revert from the run log's down sections, and asks on a
+/// terminal; without one, `--yes` must have been given.
+fn confirm_down_from_log(
+    context: &Context,
+    graph: &RevisionGraph,
+    from_log: &[Revision],
+    target: &str,
+    yes: bool,
+) -> Result<(), CliError> {
+    let setting = context.database()?;
+    let mut conn = revise_runtime::connect(&setting.url)?;
+    let steps = context
+        .migrator(graph)?
+        .downgrade_steps(&mut conn, target)?;
+    let gone: Vec<&Revision> = steps
+        .iter()
+        .map(|&n| graph.revision(n))
+        .filter(|r| from_log.iter().any(|g| g.id == r.id))
+        .collect();
+    if gone.is_empty() {
+        return Ok(());
+    }
+    for revision in &gone {
+        let how = match &revision.down {
+            Some(_) => {
+                "its down section comes from the run log, as it was when the revision was applied"
+            }
+            None => "the run log says it has no down section, so it cannot be reverted",
+        };
+        context.printer.warning(format!(
+            "the file of revision {} ({}) is gone; {how}",
+            revision.id,
+            revision.origin.path.display()
+        ));
+    }
+    if yes || gone.iter().any(|r| r.down.is_none()) {
+        // An irreversible revision fails in the planner, before anything runs.
+        return Ok(());
+    }
+    let ids: Vec<&str> = gone.iter().map(|r| r.id.as_str()).collect();
+    let question = format!(
+        "Revert {} with the down section(s) kept in the run log? [y/N] ",
+        ids.join(", ")
+    );
+    super::confirm::ask(
+        &question,
+        &format!("refusing to revert {} from the run log", ids.join(", ")),
+        "pass -y (--yes) to revert them without asking",
+    )
+    .map_err(|refused| match refused {
+        super::confirm::Refused::NotATerminal(e) => e,
+        super::confirm::Refused::Declined => CliError::failed(format!(
+            "nothing was reverted: the answer was not `y` ({} kept)",
+            ids.join(", ")
+        )),
+    })
 }
 
 fn migrate(
@@ -59,17 +137,16 @@ fn migrate(
     command: &str,
     target: &str,
     run: &RunArgs,
+    graph: &RevisionGraph,
     action: impl FnOnce(
         &Migrator<'_>,
         &mut DatabaseConnection,
         &mut dyn Reporter,
     ) -> Result<Outcome, MigrateError>,
 ) -> Result<(), CliError> {
-    let graph = context.workspace.load_graph().map_err(CliError::from)?;
-    let table = settings::version_table(&context.workspace)?;
     let setting = context.database()?;
-    let migrator = Migrator::new(&graph)
-        .with_version_table(table)
+    let migrator = context
+        .migrator(graph)?
         .with_lock_timeout(Duration::from_secs(run.lock_timeout));
     if run.format == Format::Json {
         // Once the database is known, every outcome is a document, failures included.

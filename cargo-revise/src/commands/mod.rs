@@ -1,18 +1,23 @@
 //! One short file per command, each a thin layer over `revise-runtime`.
 
+mod accept;
 mod autogenerate;
 mod check;
 pub mod completions;
+mod confirm;
 mod current;
 mod database;
 mod heads;
 mod history;
 mod import;
 mod init;
+mod log;
 mod merge;
 mod migrate;
 mod new;
 mod offline;
+mod rebase;
+mod repair;
 mod schema;
 mod show;
 mod stairway;
@@ -25,6 +30,7 @@ use revise_runtime::backend::{
     connect_existing, DatabaseConnection, Dialect, VersionStore, VersionTable,
 };
 use revise_runtime::graph::Node;
+use revise_runtime::run_log::{LogRecord, LogSelect, LogTable};
 use revise_runtime::RevisionGraph;
 
 use crate::cli::{Command, GlobalArgs};
@@ -47,6 +53,18 @@ impl Context {
     /// The database URL by precedence.
     pub fn database(&self) -> Result<DatabaseSetting, CliError> {
         settings::database_url(&self.global, &self.workspace)
+    }
+
+    /// A migrator over `graph` with the workspace's version table and run log, writing the
+    /// log as `cargo-revise`.
+    pub fn migrator<'g>(
+        &self,
+        graph: &'g RevisionGraph,
+    ) -> Result<revise_runtime::Migrator<'g>, CliError> {
+        Ok(revise_runtime::Migrator::new(graph)
+            .with_version_table(settings::version_table(&self.workspace)?)
+            .with_log_table(settings::log_table(&self.workspace)?)
+            .with_log_author(settings::log_author()))
     }
 
     /// The workspace's graph without SQL, for the read-only commands. It is never freed:
@@ -82,6 +100,10 @@ pub fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Import(args) => import::run(context, &args),
         Command::Test(args) => stairway::run(context, &args),
         Command::Database(args) => database::run(context, &args),
+        Command::Log(args) => log::run(context, &args),
+        Command::Accept(args) => accept::run(context, &args),
+        Command::Repair(args) => repair::run(context, &args),
+        Command::Rebase(args) => rebase::run(context, &args),
         // Answered before the workspace is read (main.rs): it needs none.
         Command::Completions(args) => {
             completions::run(&args);
@@ -212,11 +234,24 @@ impl Context {
     /// first and at once, even when the server is slow to answer; the thread is not waited
     /// for then.
     pub fn start_reading_rows(&self) -> PendingRows {
+        self.start_reading(None)
+    }
+
+    /// [`Context::start_reading_rows`], also reading from the run log `log` (when it is on)
+    /// what `check` needs: the applied files' checksums and the unfinished steps.
+    pub fn start_reading_rows_and_log(&self) -> PendingRows {
+        match settings::log_table(&self.workspace) {
+            Ok(log) => self.start_reading(log),
+            Err(e) => PendingRows(Err(e)),
+        }
+    }
+
+    fn start_reading(&self, log: Option<LogTable>) -> PendingRows {
         let started = settings::version_table(&self.workspace).and_then(|table| {
             let url = self.database()?.url;
             if url.dialect() == Dialect::Sqlite {
                 // The connection closes before the graph is read.
-                let (rows, _closed) = read_version_rows(&url, &table);
+                let (rows, _closed) = read_version_rows(&url, &table, log.as_ref());
                 return Ok(ReadingRows {
                     table,
                     source: RowsSource::Read(rows),
@@ -225,7 +260,7 @@ impl Context {
             let read_table = table.clone();
             let (sender, receiver) = std::sync::mpsc::sync_channel(1);
             let thread = std::thread::spawn(move || {
-                let (rows, conn) = read_version_rows(&url, &read_table);
+                let (rows, conn) = read_version_rows(&url, &read_table, log.as_ref());
                 let _ = sender.send(rows);
                 // The connection closes after the rows went out, while the command goes
                 // on; a command that ends first cuts this short, which a read-only
@@ -244,14 +279,25 @@ impl Context {
     }
 }
 
-/// The version rows as the reading thread sends them.
-type Rows = Result<Vec<String>, CliError>;
+/// The version rows (and what was asked of the run log) as the reading thread sends them.
+type Rows = Result<(Vec<String>, Option<LogRead>), CliError>;
 
-/// The rows of an existing database (none when it does not exist yet), and the connection
-/// they were read on, for the caller to close once it has passed the rows on.
+/// What `check` reads of the run log.
+#[derive(Clone, Debug, Default)]
+pub struct LogRead {
+    /// The newest checksum-bearing row of each revision (drift).
+    pub applied: Vec<LogRecord>,
+    /// Steps a dead run left unfinished.
+    pub unfinished: Vec<LogRecord>,
+}
+
+/// The rows of an existing database (none when it does not exist yet), what `log` asks of
+/// its run log (`None` when the log table does not exist), and the connection they were read
+/// on, for the caller to close once it has passed the rows on.
 fn read_version_rows(
     url: &revise_runtime::DatabaseUrl,
     table: &VersionTable,
+    log: Option<&LogTable>,
 ) -> (Rows, Option<DatabaseConnection>) {
     match connect_existing(url) {
         Ok(Some(mut conn)) => {
@@ -259,9 +305,27 @@ fn read_version_rows(
                 .read_rows(table)
                 .map(Option::unwrap_or_default)
                 .map_err(CliError::from);
-            (rows, Some(conn))
+            let read = rows.and_then(|rows| {
+                let Some(log) = log else {
+                    return Ok((rows, None));
+                };
+                let Some(unfinished) = conn.read_log(log, LogSelect::Unfinished)? else {
+                    return Ok((rows, None));
+                };
+                let applied = conn
+                    .read_log(log, LogSelect::Checksums)?
+                    .unwrap_or_default();
+                Ok((
+                    rows,
+                    Some(LogRead {
+                        applied,
+                        unfinished,
+                    }),
+                ))
+            });
+            (read, Some(conn))
         }
-        Ok(None) => (Ok(Vec::new()), None),
+        Ok(None) => (Ok((Vec::new(), None)), None),
         Err(e) => (Err(e.into()), None),
     }
 }
@@ -288,6 +352,15 @@ impl PendingRows {
     /// Waits for the rows and turns them into revisions of `graph`, refusing ids no file
     /// declares.
     pub fn nodes(self, graph: &RevisionGraph) -> Result<revise_runtime::NodeSet, CliError> {
+        self.nodes_and_log(graph).map(|(rows, _)| rows)
+    }
+
+    /// [`PendingRows::nodes`], with what was read of the run log (`None`: the log is off or
+    /// its table does not exist).
+    pub fn nodes_and_log(
+        self,
+        graph: &RevisionGraph,
+    ) -> Result<(revise_runtime::NodeSet, Option<LogRead>), CliError> {
         let ReadingRows { table, source } = self.0?;
         let rows = match source {
             RowsSource::Read(rows) => rows,
@@ -299,7 +372,8 @@ impl PendingRows {
                 })
             }
         }?;
+        let (rows, log) = rows;
         let migrator = revise_runtime::Migrator::new(graph).with_version_table(table);
-        Ok(migrator.nodes(&rows)?)
+        Ok((migrator.nodes(&rows)?, log))
     }
 }

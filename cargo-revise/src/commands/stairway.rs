@@ -39,8 +39,10 @@ pub fn run(context: &Context, args: &StairwayArgs) -> Result<(), CliError> {
         scratch.url()
     ));
     let mut conn = revise_runtime::connect(scratch.url())?;
+    // A scratch database keeps no run log: its schema must come back to nothing.
     let migrator = Migrator::new(&graph)
         .with_version_table(table.clone())
+        .with_log_table(None)
         .with_lock_timeout(Duration::from_secs(args.lock_timeout));
     for &node in graph.order() {
         let id = graph.id(node);

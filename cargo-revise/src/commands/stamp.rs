@@ -1,7 +1,5 @@
 //! `cargo revise stamp REV...`: set the version table without running any revision.
 
-use revise_runtime::Migrator;
-
 use crate::cli::StampArgs;
 use crate::error::CliError;
 use crate::settings;
@@ -23,7 +21,7 @@ pub fn run(context: &Context, args: &StampArgs) -> Result<(), CliError> {
     let table = settings::version_table(&context.workspace)?;
     let setting = context.database()?;
     let mut conn = revise_runtime::connect(&setting.url)?;
-    let migrator = Migrator::new(&graph).with_version_table(table.clone());
+    let migrator = context.migrator(&graph)?;
     let targets: Vec<&str> = args.revisions.iter().map(String::as_str).collect();
     let outcome = migrator.stamp(&mut conn, &targets, args.purge)?;
     let show = |rows: &revise_runtime::NodeSet| {

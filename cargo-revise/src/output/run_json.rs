@@ -31,6 +31,8 @@ pub struct RunRecord {
     waited_for_lock: bool,
     replanned: usize,
     left_behind: Option<String>,
+    /// Applied files that changed since they ran (`up` warns).
+    drifted: Vec<Value>,
 }
 
 impl Reporter for RunRecord {
@@ -73,6 +75,16 @@ impl Reporter for RunRecord {
                 self.rows_after = Some(rows.clone());
                 self.left_behind.clone_from(left_behind);
             }
+            RunEvent::Drifted {
+                revision,
+                applied_at,
+                how,
+            } => self.drifted.push(json!({
+                "revision": revision.id,
+                "path": revision.path,
+                "recorded_at": applied_at,
+                "recorded_by": how.as_str(),
+            })),
             RunEvent::Checking | RunEvent::Pending { .. } => {}
         }
     }
@@ -112,6 +124,7 @@ impl RunRecord {
             "revisions": self.steps.iter().map(step_json).collect::<Vec<_>>(),
             "waited_for_lock": self.waited_for_lock,
             "replanned": self.replanned,
+            "drifted": self.drifted,
             "error": result.as_ref().err().map(|e| self.error_json(e)),
         })
     }

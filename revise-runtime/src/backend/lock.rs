@@ -17,7 +17,6 @@ use super::{DatabaseUrl, StepError, VersionTable};
 
 /// A held run lock; dropping it releases the lock.
 pub struct RunLock {
-    #[allow(dead_code)]
     held: Held,
 }
 
@@ -36,6 +35,14 @@ impl RunLock {
         Self {
             held: Held::Nothing,
         }
+    }
+}
+
+impl RunLock {
+    /// Whether this lock keeps every other run out for the whole run (a lock connection's
+    /// advisory or named lock); `false` when runs are serialized step by step.
+    pub fn is_run_wide(&self) -> bool {
+        !matches!(self.held, Held::Nothing)
     }
 }
 

@@ -10,6 +10,8 @@
 pub mod database;
 mod lock;
 #[cfg(feature = "diesel")]
+mod log_sql;
+#[cfg(feature = "diesel")]
 pub mod scratch;
 mod session;
 pub mod statements;
@@ -33,6 +35,7 @@ pub use session::ConnectionSettings;
 pub use url::{DatabaseUrl, Dialect, UrlError};
 
 use crate::revision::Section;
+use crate::run_log::{LogRecord, LogSelect, LogTable, StepLog};
 
 /// An error from the database or the driver, with what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +76,7 @@ pub struct VersionTable {
 #[error("`{0}` is not a plain identifier; use letters, digits and `_` (at most 60 characters, not starting with a digit)")]
 pub struct InvalidTableName(pub String);
 
-fn check_identifier(name: &str) -> Result<(), InvalidTableName> {
+pub(crate) fn check_identifier(name: &str) -> Result<(), InvalidTableName> {
     let valid = !name.is_empty()
         && name.len() <= 60
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -170,6 +173,8 @@ pub struct StepWork<'a> {
     pub expected_rows: &'a [String],
     /// Whether to wait for SQLite's write lock (after a first attempt found it busy).
     pub wait: bool,
+    /// The run log's rows for the step, written with it (`None`: the log is off).
+    pub log: Option<StepLog<'a>>,
 }
 
 /// How a step ended when it did not simply succeed.
@@ -196,6 +201,10 @@ pub enum StepError {
     /// The version table or the connection failed.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The run log holds steps some run started and never finished (it died inside a step
+    /// that could not roll back); nothing ran.
+    #[error("the run log holds {} unfinished step(s)", .0.len())]
+    Unfinished(Vec<LogRecord>),
 }
 
 /// A connection to one of the supported databases, chosen by the URL's scheme.
@@ -364,6 +373,17 @@ pub trait VersionStore {
         work: StepWork<'_>,
         lock_timeout: Duration,
     ) -> Result<(), StepError>;
+
+    /// The run log's rows that `select` asks for; `None` when the log table does not exist.
+    fn read_log(
+        &mut self,
+        log: &LogTable,
+        select: LogSelect<'_>,
+    ) -> Result<Option<Vec<LogRecord>>, DbError>;
+
+    /// Marks the unfinished log row `id` resolved, as failed with `note` (`repair`); false
+    /// when it was not unfinished (any more).
+    fn resolve_unfinished(&mut self, log: &LogTable, id: i64, note: &str) -> Result<bool, DbError>;
 }
 
 #[cfg(feature = "diesel")]
@@ -452,6 +472,20 @@ impl VersionStore for DatabaseConnection {
     ) -> Result<(), StepError> {
         with_inner!(&mut self.inner, conn => steps::run_step(conn, table, work, lock_timeout))
     }
+
+    fn read_log(
+        &mut self,
+        log: &LogTable,
+        select: LogSelect<'_>,
+    ) -> Result<Option<Vec<LogRecord>>, DbError> {
+        with_inner!(&mut self.inner, conn => log_sql::read(conn, log, select))
+    }
+
+    fn resolve_unfinished(&mut self, log: &LogTable, id: i64, note: &str) -> Result<bool, DbError> {
+        with_inner!(&mut self.inner, conn => log_sql::resolve(conn, log, id, note)
+            .map(|n| n == 1)
+            .map_err(|e| DbError::new(format!("writing the run log `{}`", log.name()), e)))
+    }
 }
 
 /// Implements [`VersionStore`] for one of diesel's connections, which has no URL to open a
@@ -493,6 +527,25 @@ macro_rules! diesel_version_store {
                 lock_timeout: Duration,
             ) -> Result<(), StepError> {
                 steps::run_locked_step(self, table, work, lock_timeout)
+            }
+
+            fn read_log(
+                &mut self,
+                log: &LogTable,
+                select: LogSelect<'_>,
+            ) -> Result<Option<Vec<LogRecord>>, DbError> {
+                log_sql::read(self, log, select)
+            }
+
+            fn resolve_unfinished(
+                &mut self,
+                log: &LogTable,
+                id: i64,
+                note: &str,
+            ) -> Result<bool, DbError> {
+                log_sql::resolve(self, log, id, note)
+                    .map(|n| n == 1)
+                    .map_err(|e| DbError::new(format!("writing the run log `{}`", log.name()), e))
             }
         }
     };

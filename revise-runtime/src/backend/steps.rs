@@ -5,12 +5,14 @@
 //! `transaction=false` section runs its statements one by one between two short
 //! transactions that check the rows and then record the version.
 
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use diesel::QueryResult;
 
+use super::log_sql;
 use super::statements::split_statements;
 use super::{DbError, Dialect, StepError, StepWork, VersionChange, VersionTable};
+use crate::run_log::{LogSelect, StepLog};
 
 /// A version-table row read through `sql_query`.
 #[derive(diesel::QueryableByName)]
@@ -50,6 +52,17 @@ pub(crate) trait SqlConnection: Sized {
 
     /// Executes a batch of statements as the database's simple query.
     fn execute_batch(&mut self, sql: &str) -> QueryResult<()>;
+
+    /// Executes one statement with any number of nullable text parameters (the run log's
+    /// rows), returning the affected row count.
+    fn execute_texts(&mut self, sql: &str, params: &[Option<&str>]) -> QueryResult<usize>;
+
+    /// Loads run-log rows (every column cast to text) with text parameters bound in order.
+    fn load_log_rows(
+        &mut self,
+        sql: &str,
+        params: &[&str],
+    ) -> QueryResult<Vec<super::log_sql::LogRow>>;
 
     /// Runs `body` in a transaction. `wait` is how long SQLite waits to begin it (others
     /// lock per run); `patience` how long statements inside may wait for readers.
@@ -143,6 +156,36 @@ macro_rules! sql_connection_basics {
         fn execute_batch(&mut self, sql: &str) -> diesel::QueryResult<()> {
             diesel::connection::SimpleConnection::batch_execute(self, sql)
         }
+
+        fn execute_texts(
+            &mut self,
+            sql: &str,
+            params: &[Option<&str>],
+        ) -> diesel::QueryResult<usize> {
+            use diesel::sql_types::{Nullable, Text};
+            use diesel::RunQueryDsl;
+            let mut query =
+                diesel::sql_query(sql).into_boxed::<<Self as diesel::Connection>::Backend>();
+            for param in params {
+                query = query.bind::<Nullable<Text>, _>(*param);
+            }
+            query.execute(self)
+        }
+
+        fn load_log_rows(
+            &mut self,
+            sql: &str,
+            params: &[&str],
+        ) -> diesel::QueryResult<Vec<crate::backend::log_sql::LogRow>> {
+            use diesel::sql_types::Text;
+            use diesel::RunQueryDsl;
+            let mut query =
+                diesel::sql_query(sql).into_boxed::<<Self as diesel::Connection>::Backend>();
+            for param in params {
+                query = query.bind::<Text, _>(*param);
+            }
+            query.load(self)
+        }
     };
 }
 pub(crate) use sql_connection_basics;
@@ -234,36 +277,200 @@ pub(crate) fn run_step<C: SqlConnection>(
     lock_timeout: Duration,
 ) -> Result<(), StepError> {
     let wait = (work.wait.then_some(lock_timeout), lock_timeout);
+    let mut log = work.log.map(StepLogWriter::new);
     match work.section {
         Some(section) if !section.transactional => {
-            guarded(conn, table, Some(work.expected_rows), wait, |_| Ok(()))?;
-            run_statements(conn, &section.sql)?;
+            guarded(conn, table, Some(work.expected_rows), wait, |conn| {
+                if let Some(log) = &mut log {
+                    log.prepare(conn)?;
+                    log.open(conn)?;
+                }
+                Ok(())
+            })?;
+            if let Err(failure) = run_statements(conn, &section.sql) {
+                return Err(record_failure(conn, log.as_ref(), failure, lock_timeout));
+            }
             guarded(
                 conn,
                 table,
                 None,
                 (Some(lock_timeout), lock_timeout),
-                |conn| apply_changes(conn, table, work.changes),
+                |conn| {
+                    apply_changes(conn, table, work.changes)?;
+                    match &log {
+                        Some(log) => log.succeeded(conn),
+                        None => Ok(()),
+                    }
+                },
             )
         }
-        section => guarded(conn, table, Some(work.expected_rows), wait, |conn| {
-            // PostgreSQL refuses an empty query string; a section of only comments is empty.
-            let section = section.filter(|s| !split_statements(&s.sql).is_empty());
-            if let Some(section) = section {
-                if C::DIALECT == Dialect::Mysql {
-                    // DDL commits implicitly on MySQL; statement by statement, a failure can
-                    // say exactly which statements ran before it.
-                    run_statements(conn, &section.sql)?;
-                } else {
-                    conn.execute_batch(&section.sql)
-                        .map_err(|e| StepError::Sql {
-                            message: e.to_string(),
-                            kept: Vec::new(),
-                        })?;
+        section => {
+            let result = guarded(conn, table, Some(work.expected_rows), wait, |conn| {
+                // PostgreSQL refuses an empty query string; a section of only comments is empty.
+                let section = section.filter(|s| !split_statements(&s.sql).is_empty());
+                if let Some(log) = &mut log {
+                    log.prepare(conn)?;
+                    if section.is_some() && C::DIALECT == Dialect::Mysql {
+                        // DDL commits implicitly: the row must be there, unfinished, before
+                        // any of it (the first DDL statement commits it with itself).
+                        log.open(conn)?;
+                    }
                 }
+                if let Some(section) = section {
+                    if C::DIALECT == Dialect::Mysql {
+                        // DDL commits implicitly on MySQL; statement by statement, a failure can
+                        // say exactly which statements ran before it.
+                        run_statements(conn, &section.sql)?;
+                    } else {
+                        conn.execute_batch(&section.sql)
+                            .map_err(|e| StepError::Sql {
+                                message: e.to_string(),
+                                kept: Vec::new(),
+                            })?;
+                    }
+                }
+                apply_changes(conn, table, work.changes)?;
+                match &log {
+                    Some(log) => log.succeeded(conn),
+                    None => Ok(()),
+                }
+            });
+            match result {
+                Err(failure @ StepError::Sql { .. }) => {
+                    Err(record_failure(conn, log.as_ref(), failure, lock_timeout))
+                }
+                other => other,
             }
-            apply_changes(conn, table, work.changes)
-        }),
+        }
+    }
+}
+
+/// A step's log rows on their way: when it started, and the unfinished row written for it.
+struct StepLogWriter<'a> {
+    log: StepLog<'a>,
+    started: SystemTime,
+    clock: Instant,
+    /// The id of the row written unfinished before work that cannot roll back.
+    open_row: Option<String>,
+}
+
+impl<'a> StepLogWriter<'a> {
+    fn new(log: StepLog<'a>) -> Self {
+        Self {
+            log,
+            started: SystemTime::now(),
+            clock: Instant::now(),
+            open_row: None,
+        }
+    }
+
+    fn context(&self) -> String {
+        format!("writing the run log `{}`", self.log.table.name())
+    }
+
+    fn db_error(&self, e: impl ToString) -> StepError {
+        StepError::Db(DbError::new(self.context(), e))
+    }
+
+    /// Creates the table if it may be missing, and refuses to go on past a step some run
+    /// left unfinished.
+    fn prepare<C: SqlConnection>(&mut self, conn: &mut C) -> Result<(), StepError> {
+        if !self.log.exists {
+            conn.execute_batch(&log_sql::create_sql(self.log.table, C::DIALECT))
+                .map_err(|e| self.db_error(e))?;
+            self.log.exists = true;
+        } else if self.log.check_unfinished {
+            let unfinished =
+                log_sql::read(conn, self.log.table, LogSelect::Unfinished)?.unwrap_or_default();
+            if !unfinished.is_empty() {
+                return Err(StepError::Unfinished(unfinished));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the step's row unfinished (one entry: a step of one revision).
+    fn open<C: SqlConnection>(&mut self, conn: &mut C) -> Result<(), StepError> {
+        if let [entry] = self.log.entries {
+            let id = log_sql::insert_unfinished(
+                conn,
+                self.log.table,
+                entry,
+                self.log.author,
+                self.started,
+            )
+            .map_err(|e| self.db_error(e))?;
+            self.open_row = Some(id);
+        }
+        Ok(())
+    }
+
+    /// Completes the open row, or writes the rows, as succeeded.
+    fn succeeded<C: SqlConnection>(&self, conn: &mut C) -> Result<(), StepError> {
+        let ending = log_sql::Ending::Succeeded(self.clock.elapsed());
+        self.write(conn, &ending)
+    }
+
+    /// Completes the open row with `ending`, or inserts one row per entry when there is
+    /// none (or a rollback took it away).
+    fn write<C: SqlConnection>(
+        &self,
+        conn: &mut C,
+        ending: &log_sql::Ending<'_>,
+    ) -> Result<(), StepError> {
+        if let Some(id) = &self.open_row {
+            let changed = log_sql::finish(conn, self.log.table, id, self.started, ending)
+                .map_err(|e| self.db_error(e))?;
+            if changed == 1 {
+                return Ok(());
+            }
+        }
+        for entry in self.log.entries {
+            log_sql::insert(
+                conn,
+                self.log.table,
+                entry,
+                self.log.author,
+                self.started,
+                ending,
+            )
+            .map_err(|e| self.db_error(e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Records a failed step in the log, after its transaction rolled back, in a transaction of
+/// its own (SPEC section 10), and hands the failure back. A log that cannot be written
+/// does not hide the revision's own error: it is added to it.
+fn record_failure<C: SqlConnection>(
+    conn: &mut C,
+    log: Option<&StepLogWriter<'_>>,
+    failure: StepError,
+    lock_timeout: Duration,
+) -> StepError {
+    let (Some(log), StepError::Sql { message, kept }) = (log, &failure) else {
+        return failure;
+    };
+    let ending = log_sql::Ending::Failed(log.clock.elapsed(), message);
+    let written = conn.in_transaction(Some(lock_timeout), lock_timeout, |conn| {
+        // The step's rollback may have taken a table created in it along.
+        conn.execute_batch(&log_sql::create_sql(log.log.table, C::DIALECT))?;
+        log.write(conn, &ending)?;
+        Ok(())
+    });
+    match written {
+        Ok(()) => failure,
+        Err(e) => {
+            let why = match e {
+                TxError::Step(e) => e.to_string(),
+                TxError::Driver(e) => e.to_string(),
+            };
+            StepError::Sql {
+                message: format!("{message} (and the run log could not record it: {why})"),
+                kept: kept.clone(),
+            }
+        }
     }
 }
 

@@ -82,8 +82,10 @@ pub fn scratch_at_heads(
         }
     };
     let mut conn = connect(&url)?;
+    // A scratch database keeps no run log: its tables are the revisions' own.
     let migrator = Migrator::new(graph)
         .with_version_table(table.clone())
+        .with_log_table(None)
         .with_lock_timeout(lock_timeout);
     let (owners, creators) = migrate_recording_owners(&migrator, &mut conn)?;
     Ok(ScratchAtHead {

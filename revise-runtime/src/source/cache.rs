@@ -24,11 +24,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::folder::FileStamp;
+use crate::checksum::Checksum;
 use crate::revision::{HeaderLines, Origin, Revision, RevisionId, Section};
 
 /// The first bytes of a cache file: the format and the crate version that wrote it, since
 /// a new version may parse files differently.
-const MAGIC: &str = concat!("revise header cache 2 ", env!("CARGO_PKG_VERSION"), "\n");
+const MAGIC: &str = concat!("revise header cache 3 ", env!("CARGO_PKG_VERSION"), "\n");
 
 /// How long a file must have been left alone before its header is cached.
 pub const SETTLED_SECONDS: i64 = 2;
@@ -293,6 +294,7 @@ fn encode(out: &mut Vec<u8>, revision: &Revision) {
     ] {
         put_line(out, line);
     }
+    out.extend_from_slice(revision.checksum.as_bytes());
 }
 
 fn decode(record: &[u8], member: &Arc<str>) -> Option<Revision> {
@@ -314,6 +316,7 @@ fn decode(record: &[u8], member: &Arc<str>) -> Option<Revision> {
         depends_on: reader.line()?,
         branch_labels: reader.line()?,
     };
+    let checksum = Checksum::from_bytes(reader.take(32)?.try_into().ok()?);
     if reader.at != record.len() {
         return None;
     }
@@ -331,6 +334,7 @@ fn decode(record: &[u8], member: &Arc<str>) -> Option<Revision> {
             path: PathBuf::new(),
         },
         lines,
+        checksum,
     })
 }
 

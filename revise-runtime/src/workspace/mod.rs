@@ -50,6 +50,30 @@ pub struct WorkspaceConfig {
     pub migrations_dir: String,
     /// The env file, relative to the workspace root.
     pub env_file: String,
+    /// The run log's table (SPEC section 10): `false` turns the log off, a string names the
+    /// table; `revise_log` by default.
+    pub log_table: LogTableSetting,
+}
+
+/// `log_table = false`, `true` or `"name"`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum LogTableSetting {
+    /// `false` turns the log off; `true` keeps the default table.
+    Enabled(bool),
+    /// The table's name.
+    Named(String),
+}
+
+impl LogTableSetting {
+    /// The table's name, or `None` when the log is off.
+    pub fn table_name(&self) -> Option<&str> {
+        match self {
+            Self::Enabled(false) => None,
+            Self::Enabled(true) => Some(crate::run_log::LogTable::DEFAULT_NAME),
+            Self::Named(name) => Some(name),
+        }
+    }
 }
 
 impl Default for WorkspaceConfig {
@@ -59,6 +83,7 @@ impl Default for WorkspaceConfig {
             version_table_schema: None,
             migrations_dir: "migrations".to_owned(),
             env_file: ".env".to_owned(),
+            log_table: LogTableSetting::Enabled(true),
         }
     }
 }

@@ -1,0 +1,140 @@
+//! A revision file's checksum: what the run log records when a revision runs, so that a file
+//! edited after it ran can be told apart (SPEC section 10, drift).
+//!
+//! SHA-256 of the file's bytes with a UTF-8 byte order mark dropped and every line ending
+//! (`\r\n`, or a lone `\r`) written as `\n`: a checkout with CRLF line endings (git's
+//! `core.autocrlf` on Windows) or an editor that adds a BOM does not change what ran, so it is
+//! not drift. Nothing else is normalised: a changed space in the SQL is a changed file.
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+/// The SHA-256 of a revision file after normalising line endings and dropping a BOM.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Checksum([u8; 32]);
+
+/// Why text is not a checksum (the log holds checksums as 64 lower-case hex digits).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a SHA-256 checksum (64 hexadecimal digits)")]
+pub struct InvalidChecksum(pub String);
+
+impl Checksum {
+    /// The checksum of a file's bytes.
+    pub fn of_file(bytes: &[u8]) -> Self {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let mut hasher = Sha256::new();
+        // Fed in runs between carriage returns: no copy of the file is made.
+        let mut rest = bytes;
+        while let Some(at) = rest.iter().position(|&b| b == b'\r') {
+            hasher.update(&rest[..at]);
+            hasher.update(b"\n");
+            rest = &rest[at + 1..];
+            if let Some(after) = rest.strip_prefix(b"\n") {
+                rest = after;
+            }
+        }
+        hasher.update(rest);
+        Self(hasher.finalize().into())
+    }
+
+    /// The raw 32 bytes.
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The raw 32 bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Reads 64 hexadecimal digits (either case), as [`Checksum`]'s `Display` writes them.
+    pub fn from_hex(text: &str) -> Result<Self, InvalidChecksum> {
+        let invalid = || InvalidChecksum(text.to_owned());
+        let digits = text.as_bytes();
+        if digits.len() != 64 {
+            return Err(invalid());
+        }
+        let mut bytes = [0u8; 32];
+        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+            let high = hex_value(pair[0]).ok_or_else(invalid)?;
+            let low = hex_value(pair[1]).ok_or_else(invalid)?;
+            *byte = high << 4 | low;
+        }
+        Ok(Self(bytes))
+    }
+
+    /// The first 12 hexadecimal digits, for messages.
+    pub fn short(&self) -> String {
+        let mut text = self.to_string();
+        text.truncate(12);
+        text
+    }
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// 64 lower-case hexadecimal digits, as `sha256sum` prints them.
+impl fmt::Display for Checksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for byte in self.0 {
+            write!(f, "{byte:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Checksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Checksum({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_sha256_of_the_lf_text() {
+        // `printf 'a\nb\n' | sha256sum`
+        assert_eq!(
+            Checksum::of_file(b"a\r\nb\r\n").to_string(),
+            "911169ddaaf146aff539f58c26c489af3b892dff0fe283c1c264c65ae5aa59a2"
+        );
+    }
+
+    #[test]
+    fn crlf_lone_cr_and_a_bom_are_not_changes() {
+        let lf = Checksum::of_file(b"-- x\nSELECT 1;\n");
+        assert_eq!(Checksum::of_file(b"-- x\r\nSELECT 1;\r\n"), lf);
+        assert_eq!(Checksum::of_file(b"-- x\rSELECT 1;\r"), lf);
+        assert_eq!(Checksum::of_file(b"\xEF\xBB\xBF-- x\r\nSELECT 1;\n"), lf);
+        assert_ne!(Checksum::of_file(b"-- x\nSELECT 2;\n"), lf);
+        assert_ne!(
+            Checksum::of_file(b"-- x\n\nSELECT 1;\n"),
+            lf,
+            "\\r\\n\\n is two lines"
+        );
+        assert_eq!(
+            Checksum::of_file(b"-- x\r\n\nSELECT 1;\n"),
+            Checksum::of_file(b"-- x\n\nSELECT 1;\n")
+        );
+    }
+
+    #[test]
+    fn hex_round_trips_and_rejects_other_text() {
+        let sum = Checksum::of_file(b"text");
+        assert_eq!(Checksum::from_hex(&sum.to_string()), Ok(sum));
+        assert_eq!(Checksum::from_hex(&sum.to_string().to_uppercase()), Ok(sum));
+        assert!(Checksum::from_hex("abc").is_err());
+        assert!(Checksum::from_hex(&"g".repeat(64)).is_err());
+        assert_eq!(sum.short().len(), 12);
+    }
+}
