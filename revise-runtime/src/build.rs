@@ -108,7 +108,8 @@ fn embed(scope: Scope) -> Result<(), BuildError> {
             return Err(BuildError::Revisions(errors));
         }
     };
-    let code = generated_code(&graph, &workspace.root);
+    let settings = settings_code(&workspace)?;
+    let code = generated_code(&graph, &workspace.root, &settings);
     let path = out_dir.join("revise_revisions.rs");
     std::fs::write(&path, code).map_err(|e| BuildError::Write {
         path,
@@ -122,10 +123,37 @@ fn env_path(name: &'static str) -> Result<PathBuf, BuildError> {
         .ok_or(BuildError::NotInBuildScript(name))
 }
 
-/// The Rust expression `EmbeddedRevisions::new(&[...])` with each file's text included from
-/// its absolute path, so rustc also tracks the files.
-fn generated_code(graph: &crate::graph::RevisionGraph, root: &Path) -> String {
-    let mut code = String::from("::revise_runtime::embedded::EmbeddedRevisions::new(&[\n");
+/// The workspace's table settings as the Rust expression of an `EmbeddedSettings`, checked
+/// as `cargo revise` checks them (a bad name fails the build, not the application).
+fn settings_code(workspace: &Workspace) -> Result<String, BuildError> {
+    let config = &workspace.config;
+    let refuse = |setting: &str, e: crate::backend::InvalidTableName| {
+        BuildError::Workspace(WorkspaceError::Config {
+            manifest: workspace.root.join("Cargo.toml"),
+            table: "workspace.metadata.revise",
+            message: format!("{setting} {e}"),
+        })
+    };
+    crate::backend::VersionTable::new(&config.version_table)
+        .map_err(|e| refuse("version_table", e))?;
+    if let Some(schema) = &config.version_table_schema {
+        crate::backend::check_identifier(schema).map_err(|e| refuse("version_table_schema", e))?;
+    }
+    let log = config.log_table.table_name();
+    if let Some(name) = log {
+        crate::run_log::LogTable::new(name).map_err(|e| refuse("log_table", e))?;
+    }
+    Ok(format!(
+        "::revise_runtime::embedded::EmbeddedSettings {{ version_table: {:?}, version_table_schema: {:?}, log_table: {:?} }}",
+        config.version_table, config.version_table_schema, log
+    ))
+}
+
+/// The Rust expression `EmbeddedRevisions::with_settings(&[...], settings)` with each file's
+/// text included from its absolute path, so rustc also tracks the files.
+fn generated_code(graph: &crate::graph::RevisionGraph, root: &Path, settings: &str) -> String {
+    let mut code =
+        String::from("::revise_runtime::embedded::EmbeddedRevisions::with_settings(&[\n");
     for rev in graph.revisions() {
         let absolute = root.join(&rev.origin.path);
         let _ = writeln!(
@@ -137,6 +165,8 @@ fn generated_code(graph: &crate::graph::RevisionGraph, root: &Path) -> String {
             rev.checksum.to_string(),
         );
     }
-    code.push_str("])\n");
+    code.push_str("], ");
+    code.push_str(settings);
+    code.push_str(")\n");
     code
 }

@@ -28,20 +28,59 @@ pub struct EmbeddedFile {
     pub checksum: Option<&'static str>,
 }
 
+/// The workspace's settings as `build.rs` read them from `[workspace.metadata.revise]`, so
+/// that an application's [`Migrator`](crate::Migrator) uses the tables `cargo revise` uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EmbeddedSettings {
+    /// `version_table`.
+    pub version_table: &'static str,
+    /// `version_table_schema` (PostgreSQL).
+    pub version_table_schema: Option<&'static str>,
+    /// `log_table`; `None` when it is `false`.
+    pub log_table: Option<&'static str>,
+}
+
+impl EmbeddedSettings {
+    /// The defaults: `alembic_version`, no schema, the run log in `revise_log`.
+    pub const DEFAULT: Self = Self {
+        version_table: "alembic_version",
+        version_table_schema: None,
+        log_table: Some(crate::run_log::LogTable::DEFAULT_NAME),
+    };
+}
+
+impl Default for EmbeddedSettings {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
 /// The revisions embedded by `build.rs`; dereferences to the validated [`RevisionGraph`].
 #[derive(Debug)]
 pub struct EmbeddedRevisions {
     files: &'static [EmbeddedFile],
+    settings: EmbeddedSettings,
     graph: OnceLock<Result<RevisionGraph, LoadErrors>>,
 }
 
 impl EmbeddedRevisions {
-    /// Wraps the files (used by the generated code).
+    /// Wraps the files, with the default settings.
     pub const fn new(files: &'static [EmbeddedFile]) -> Self {
+        Self::with_settings(files, EmbeddedSettings::DEFAULT)
+    }
+
+    /// Wraps the files with the workspace's settings (what the generated code calls).
+    pub const fn with_settings(files: &'static [EmbeddedFile], settings: EmbeddedSettings) -> Self {
         Self {
             files,
+            settings,
             graph: OnceLock::new(),
         }
+    }
+
+    /// The workspace's settings that `build.rs` embedded.
+    pub fn settings(&self) -> &EmbeddedSettings {
+        &self.settings
     }
 
     /// The embedded files, in load order.

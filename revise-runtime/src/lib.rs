@@ -89,7 +89,7 @@ pub use backend::{connect, DatabaseConnection};
 pub use backend::{DatabaseUrl, DbError, VersionStore, VersionTable};
 pub use embedded::{EmbeddedFile, EmbeddedRevisions};
 pub use graph::{Node, NodeSet, RevisionGraph};
-pub use migrator::{MigrateError, Migrator, Outcome};
+pub use migrator::{MigrateError, Migrator, Outcome, RevisionSet};
 pub use report::{report_errors, PlainReport, Reporter, RunEvent, SilentReport};
 pub use revision::{Revision, RevisionId};
 pub use target::Target;

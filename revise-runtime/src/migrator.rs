@@ -87,6 +87,38 @@ pub struct Outcome {
     pub rows_after: NodeSet,
 }
 
+/// What a [`Migrator`] runs: a [`RevisionGraph`], or the [`EmbeddedRevisions`] of
+/// `include_revisions!`, which also bring the workspace's table settings.
+///
+/// [`EmbeddedRevisions`]: crate::EmbeddedRevisions
+pub trait RevisionSet {
+    /// The validated graph.
+    fn revision_graph(&self) -> &RevisionGraph;
+
+    /// The workspace settings `build.rs` embedded, if these revisions were embedded.
+    fn embedded_settings(&self) -> Option<&crate::embedded::EmbeddedSettings> {
+        None
+    }
+}
+
+impl RevisionSet for RevisionGraph {
+    fn revision_graph(&self) -> &RevisionGraph {
+        self
+    }
+}
+
+impl RevisionSet for crate::EmbeddedRevisions {
+    /// # Panics
+    /// As the `Deref` to the graph: only if the generated code was edited by hand.
+    fn revision_graph(&self) -> &RevisionGraph {
+        self
+    }
+
+    fn embedded_settings(&self) -> Option<&crate::embedded::EmbeddedSettings> {
+        Some(self.settings())
+    }
+}
+
 /// Runs revisions of one graph against databases.
 #[derive(Clone, Debug)]
 pub struct Migrator<'g> {
@@ -104,16 +136,36 @@ enum Goal {
 }
 
 impl<'g> Migrator<'g> {
-    /// A migrator over `graph` using the table `alembic_version`, the run log `revise_log`
-    /// and a 60 s lock timeout.
-    pub fn new(graph: &'g RevisionGraph) -> Self {
-        Self {
-            graph,
+    /// A migrator over `revisions` using the table `alembic_version`, the run log
+    /// `revise_log` and a 60 s lock timeout; embedded revisions bring the workspace's
+    /// `version_table`, `version_table_schema` and `log_table` instead (as `cargo revise`
+    /// reads them).
+    pub fn new<R: RevisionSet + ?Sized>(revisions: &'g R) -> Self {
+        let mut migrator = Self {
+            graph: revisions.revision_graph(),
             table: VersionTable::default(),
             lock_timeout: Duration::from_secs(60),
             log: Some(LogTable::default()),
             author: LogAuthor::default(),
+        };
+        if let Some(settings) = revisions.embedded_settings() {
+            // build.rs checked the names; a hand-written setting that is not valid keeps
+            // the default rather than failing at start-up.
+            let schema = settings.version_table_schema;
+            if let Ok(table) = VersionTable::new(settings.version_table)
+                .and_then(|t| schema.map_or(Ok(t.clone()), |s| t.in_schema(s)))
+            {
+                migrator.table = table;
+            }
+            migrator.log = match settings.log_table {
+                None => None,
+                Some(name) => LogTable::new(name)
+                    .and_then(|t| schema.map_or(Ok(t.clone()), |s| t.in_schema(s)))
+                    .ok()
+                    .or_else(|| Some(LogTable::default())),
+            };
         }
+        migrator
     }
 
     /// Writes the run log into another table (`None`: no log at all, the

@@ -352,6 +352,22 @@ fn instances_and_the_cli_at_once(backend: Backend) {
             );
         }
         assert_migrated_once(&db, &format!("{backend}, round {round}"));
+        // Whoever applied each revision, application or CLI, wrote the run log with the
+        // same checksum: build.rs computes it as the CLI does, so nothing reads as drift
+        // and no applied revision lacks one.
+        let check = Command::new(revise_tests::cargo_revise())
+            .current_dir(&workspace)
+            .args(["--database-url", &db.url(), "check"])
+            .env_remove("DATABASE_URL")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("cargo-revise runs");
+        let said = text(&check.stdout);
+        assert!(
+            check.status.success() && !said.contains("Drift") && !said.contains("no recorded"),
+            "{backend}, round {round}: {}",
+            describe(&check)
+        );
     }
 }
 

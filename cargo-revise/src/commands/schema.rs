@@ -24,9 +24,13 @@ use super::Context;
 /// How long the scratch database's own runs wait for a lock (nothing else uses it).
 const SCRATCH_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Tables the schema commands never compare or touch besides the version table: the run
-/// log's, and diesel's own migrations table.
-const OTHER_TOOL_TABLES: [&str; 2] = ["revise_log", "__diesel_schema_migrations"];
+/// Tables the schema commands never compare or touch besides the version table and the
+/// configured run log: the run log's default name (a database may hold it from before the
+/// setting changed), and diesel's own migrations table.
+const OTHER_TOOL_TABLES: [&str; 2] = [
+    revise_runtime::run_log::LogTable::DEFAULT_NAME,
+    "__diesel_schema_migrations",
+];
 
 /// `schema`: prints (or writes) what diesel's print-schema would print for the member's
 /// tables at its head.
@@ -263,6 +267,13 @@ pub fn excluded_tables(context: &Context) -> Result<Vec<TableName>, CliError> {
             name: table.name().to_owned(),
         },
     ];
+    if let Some(log) = settings::log_table(&context.workspace)? {
+        excluded.push(TableName::plain(log.name()));
+        excluded.push(TableName {
+            schema: log.schema().map(str::to_owned),
+            name: log.name().to_owned(),
+        });
+    }
     excluded.extend(OTHER_TOOL_TABLES.iter().map(|name| TableName::plain(name)));
     Ok(excluded)
 }
