@@ -46,29 +46,40 @@ pub fn run(context: &Context, args: &LogArgs) -> Result<(), CliError> {
 }
 
 /// One line per entry, in aligned columns: when, what, which revision, how it ended, how
-/// long it took, who ran it; a failure's message on the line below.
+/// long it took, who ran it, the message; a failure's message on the line below.
 fn table_lines(records: &[LogRecord]) -> Vec<String> {
-    let revision_width = records
+    let rows: Vec<[String; 5]> = records
         .iter()
-        .map(|r| r.revision.len() + r.member.len() + 3)
-        .max()
-        .unwrap_or(0);
+        .map(|r| {
+            [
+                r.direction.as_str().to_owned(),
+                format!("{} ({})", r.revision, r.member),
+                outcome(r).to_owned(),
+                r.duration_ms
+                    .map_or_else(|| "-".to_owned(), |ms| format!("{ms} ms")),
+                format!("{} ({})", r.author(), r.tool),
+            ]
+        })
+        .collect();
+    let width = |column: usize| rows.iter().map(|r| r[column].len()).max().unwrap_or(0);
+    let widths = [width(0), width(1), width(2), width(3), width(4)];
     let mut lines = Vec::with_capacity(records.len() + 1);
-    for record in records {
-        let revision = format!("{} ({})", record.revision, record.member);
-        let duration = match record.duration_ms {
-            Some(ms) => format!("{ms} ms"),
-            None => "-".to_owned(),
-        };
+    for (record, row) in records.iter().zip(&rows) {
         lines.push(
             format!(
-                "{}  {:<6}  {revision:<revision_width$}  {:<10}  {duration:>9}  {} ({})  {}",
+                "{}  {:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}  {:<w4$}  {}",
                 record.started_at_seconds(),
-                record.direction.as_str(),
-                outcome(record),
-                record.author(),
-                record.tool,
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
                 record.message,
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2],
+                w3 = widths[3],
+                w4 = widths[4],
             )
             .trim_end()
             .to_owned(),
