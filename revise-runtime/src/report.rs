@@ -7,6 +7,7 @@
 use std::io::Write;
 use std::time::Duration;
 
+use crate::failure::SqlFailure;
 use crate::version_rows::Direction;
 
 /// A revision as a report shows it.
@@ -88,6 +89,11 @@ pub enum RunEvent {
         rows: Vec<String>,
         /// What may remain of the failed revision, where the database could not roll it back.
         left_behind: Option<String>,
+        /// The line of the file where the failing statement starts (the section's marker
+        /// when the statement could not be told), as in the error the run returns.
+        line: usize,
+        /// What the database said, and which statement failed.
+        failure: SqlFailure,
     },
 }
 
@@ -201,10 +207,12 @@ impl<W: Write> PlainReport<W> {
                 revision,
                 rows,
                 left_behind,
+                line,
+                ..
             } => {
                 let mut lines = vec![
                     format!(
-                        "{}Migration {} failed ({}); it was rolled back",
+                        "{}Migration {} failed ({}:{line}); it was rolled back",
                         icon("❌ ", ""),
                         revision.id,
                         revision.path
@@ -221,7 +229,7 @@ impl<W: Write> PlainReport<W> {
                 ];
                 if let Some(left) = left_behind {
                     lines[0] = format!(
-                        "{}Migration {} failed ({})",
+                        "{}Migration {} failed ({}:{line})",
                         icon("❌ ", ""),
                         revision.id,
                         revision.path

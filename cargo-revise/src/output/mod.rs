@@ -3,6 +3,7 @@
 
 pub mod diagnostic;
 pub mod progress;
+pub mod schema_diff;
 
 use console::Term;
 
