@@ -25,6 +25,8 @@ pub struct NewRevision<'a> {
     pub depends_on: &'a [String],
     /// `Branch Labels` entries.
     pub branch_labels: &'a [String],
+    /// `Create Date`, when it is not now (an imported migration keeps its own).
+    pub create_date: Option<&'a str>,
 }
 
 /// A random 12-character hexadecimal id, like Alembic's.
@@ -71,7 +73,10 @@ pub fn render_revision(new: &NewRevision<'_>) -> String {
         .replace("{message}", &message)
         .replace("{revision_id}", new.id)
         .replace("{revises}", &new.revises.join(", "))
-        .replace("{create_date}", &create_date())
+        .replace(
+            "{create_date}",
+            &new.create_date.map_or_else(create_date, str::to_owned),
+        )
         .replace("{extra_headers}\n", &extra)
 }
 
@@ -121,6 +126,7 @@ mod tests {
             revises: &["p1".to_owned()],
             depends_on: &["other".to_owned()],
             branch_labels: &[],
+            create_date: Some("2019-02-26 00:29:46.000000"),
         });
         let rev = revise_runtime::parse::parse_revision("x.sql".as_ref(), "m", text.as_bytes())
             .expect("parses");
@@ -128,6 +134,10 @@ mod tests {
         assert_eq!(rev.revises[0].as_str(), "p1");
         assert_eq!(*rev.depends_on, ["other"]);
         assert!(rev.down.is_some());
+        assert_eq!(
+            rev.create_date.as_deref(),
+            Some("2019-02-26 00:29:46.000000")
+        );
     }
 
     #[test]

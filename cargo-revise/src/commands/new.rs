@@ -68,6 +68,7 @@ pub fn write_revision(
         revises: &request.revises,
         depends_on: request.depends_on,
         branch_labels: request.branch_labels,
+        create_date: None,
     });
     let slug = scaffold::slug(request.message);
     let file_name = if slug.is_empty() {
