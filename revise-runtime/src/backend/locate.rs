@@ -32,8 +32,9 @@ const NOT_REPLAYED: [&str; 8] = [
     "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "ATTACH", "DETACH",
 ];
 
-/// What a failed batch of `section` tells: the database's words and, when PostgreSQL gave
-/// a position, the statement.
+/// What a failed batch of `section` tells: the database's words and the statement, when
+/// the error points into the text (PostgreSQL's position, a NUL byte) or the section has
+/// only one.
 pub(crate) fn batch_failure<C: SqlConnection>(
     conn: &mut C,
     section: &Section,
@@ -92,8 +93,9 @@ pub(crate) fn worth_replaying(error: &Error, ran_for: Duration) -> bool {
 ///
 /// Safe because the re-run does exactly what the failed batch did up to the failure, in a
 /// transaction that is rolled back as the batch's was (PostgreSQL and SQLite roll DDL
-/// back): it runs only after that batch failed, under the same run or step lock, and never
-/// for a section that holds transaction control (`COMMIT`, `BEGIN`, ...) or `ATTACH`. What
+/// back): it runs only after that batch failed (on PostgreSQL under the same run or step
+/// lock; on SQLite in a `BEGIN IMMEDIATE` of its own, like every step), and never for a
+/// section that holds transaction control (`COMMIT`, `BEGIN`, ...) or `ATTACH`. What
 /// escapes any transaction happens twice, as it would on a second `up`: sequence values
 /// drawn, calls out of the database (`dblink`, `COPY ... PROGRAM`). Correct because a
 /// statement is named only when it fails with the message the batch failed with: if a

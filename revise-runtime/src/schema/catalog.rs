@@ -182,3 +182,61 @@ const MYSQL: &[&str] = &[
        CAST('' AS CHAR) AS definition \
      FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'SEQUENCE'",
 ];
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use crate::backend::VersionTable;
+    use crate::schema::ObjectKind;
+
+    /// Every kind of object SQLite has, read back with its definition.
+    #[test]
+    fn sqlite_describes_every_kind_of_object_it_has() {
+        let mut conn = crate::connect("sqlite::memory:").expect("an in-memory database");
+        conn.batch_execute(
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
+             CREATE TABLE owners (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);
+             CREATE TABLE pets (
+                 id INTEGER PRIMARY KEY,
+                 owner_id INTEGER REFERENCES owners (id) ON DELETE CASCADE,
+                 name TEXT DEFAULT 'rex' CHECK (name <> ''),
+                 UNIQUE (owner_id, name)
+             );
+             CREATE INDEX pets_name ON pets (name);
+             CREATE VIEW named AS SELECT name FROM pets;
+             CREATE TRIGGER pets_touch AFTER INSERT ON pets BEGIN SELECT 1; END;",
+        )
+        .expect("the schema is created");
+
+        let schema = conn.schema(&VersionTable::default()).expect("described");
+
+        let described: Vec<(ObjectKind, &str, Option<&str>, &str)> = schema
+            .objects()
+            .map(|o| {
+                (
+                    o.kind,
+                    o.name.as_str(),
+                    o.table.as_deref(),
+                    o.definition.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            described,
+            [
+                (ObjectKind::Table, "owners", None, ""),
+                (ObjectKind::Table, "pets", None, ""),
+                (ObjectKind::Column, "owners.email", Some("owners"), "TEXT NOT NULL"),
+                (ObjectKind::Column, "owners.id", Some("owners"), "INTEGER PRIMARY KEY"),
+                (ObjectKind::Column, "pets.id", Some("pets"), "INTEGER PRIMARY KEY"),
+                (ObjectKind::Column, "pets.name", Some("pets"), "TEXT DEFAULT 'rex'"),
+                (ObjectKind::Column, "pets.owner_id", Some("pets"), "INTEGER"),
+                (ObjectKind::Index, "pets_name", Some("pets"), "CREATE INDEX pets_name ON pets (name)"),
+                (ObjectKind::Constraint, "owners.unique (email)", Some("owners"), "UNIQUE (email)"),
+                (ObjectKind::Constraint, "pets.foreign key (owner_id)", Some("pets"), "FOREIGN KEY (owner_id) REFERENCES owners (id) ON UPDATE NO ACTION ON DELETE CASCADE"),
+                (ObjectKind::Constraint, "pets.unique (owner_id, name)", Some("pets"), "UNIQUE (owner_id, name)"),
+                (ObjectKind::View, "named", None, "CREATE VIEW named AS SELECT name FROM pets"),
+                (ObjectKind::Trigger, "pets_touch", Some("pets"), "CREATE TRIGGER pets_touch AFTER INSERT ON pets BEGIN SELECT 1; END"),
+            ]
+        );
+    }
+}
