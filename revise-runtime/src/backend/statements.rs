@@ -301,6 +301,34 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// On any mix of SQL's tricky pieces: spans lie in order inside the text, on
+        /// character boundaries, trimmed; the quick emptiness check agrees with splitting.
+        #[test]
+        fn spans_are_ordered_trimmed_slices(pieces in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "SELECT 1", "'a;b'", "\"q;\"", "-- c;\n", "/* d; */", "$$ e; $$", "$t$ f; $t$",
+                ";", " ", "\n", "BEGIN", "END", "END IF", "CASE", "CREATE TRIGGER t", "é", "$1",
+                "`x;`", "/*", "'", "--",
+            ]),
+            0..24,
+        )) {
+            let sql: String = pieces.concat();
+            let spans = statement_spans(&sql);
+            let mut previous_end = 0;
+            for span in &spans {
+                proptest::prop_assert!(previous_end <= span.start && span.start < span.end);
+                proptest::prop_assert!(span.end <= sql.len());
+                let text = sql.get(span.clone());
+                proptest::prop_assert!(text.is_some(), "not on character boundaries");
+                let text = text.unwrap_or_default();
+                proptest::prop_assert_eq!(text, text.trim());
+                previous_end = span.end;
+            }
+            proptest::prop_assert_eq!(has_no_statements(&sql), spans.is_empty(), "{:?}", sql);
+        }
+    }
+
     #[test]
     fn the_first_keyword_skips_comments() {
         assert_eq!(first_keyword("-- why\n/* how */ commit"), "commit");
