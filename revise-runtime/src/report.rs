@@ -332,6 +332,33 @@ mod tests {
     }
 
     #[test]
+    fn a_failure_names_the_file_and_the_line_of_its_statement() {
+        let report = PlainReport::new(Vec::new(), false);
+        let failed = |left_behind: Option<&str>| RunEvent::Failed {
+            revision: summary("u3", "Create u3"),
+            rows: vec!["u2".into()],
+            left_behind: left_behind.map(Into::into),
+            line: 12,
+            failure: SqlFailure::message("no such table: t"),
+        };
+        assert_eq!(
+            report.lines(&failed(None)),
+            [
+                "Migration u3 failed (m/u3.sql:12); it was rolled back",
+                "Database remains at version: u2",
+            ]
+        );
+        assert_eq!(
+            report.lines(&failed(Some("1 statement(s) ran"))),
+            [
+                "Migration u3 failed (m/u3.sql:12)",
+                "Database remains at version: u2",
+                "warning: 1 statement(s) ran",
+            ]
+        );
+    }
+
+    #[test]
     fn plain_text_without_emoji() {
         let report = PlainReport::new(Vec::new(), false);
         assert_eq!(
