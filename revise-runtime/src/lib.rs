@@ -61,7 +61,7 @@ pub mod parse;
 pub mod plan;
 pub mod report;
 pub mod revision;
-pub mod schema;
+pub mod snapshot;
 pub mod source;
 pub mod target;
 pub mod version_rows;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use revise_runtime::backend::scratch::ScratchDatabase;
 use revise_runtime::graph::Node;
-use revise_runtime::schema::{compare, ObjectDifference};
+use revise_runtime::snapshot::{compare, ObjectDifference};
 use revise_runtime::version_rows::Direction;
 use revise_runtime::{DatabaseConnection, DatabaseUrl, Migrator, RevisionGraph, VersionTable};
 use serde_json::{json, Value};

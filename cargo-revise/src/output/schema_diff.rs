@@ -2,7 +2,7 @@
 //! with a unified diff of its two definitions (`similar`); or the same as JSON data.
 
 use console::style;
-use revise_runtime::schema::{Change, ObjectDifference};
+use revise_runtime::snapshot::{Change, ObjectDifference};
 use serde_json::{json, Value};
 use similar::{ChangeTag, TextDiff};
 
@@ -117,7 +117,7 @@ pub fn json(differences: &[ObjectDifference]) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use revise_runtime::schema::ObjectKind;
+    use revise_runtime::snapshot::ObjectKind;
 
     use super::*;
 

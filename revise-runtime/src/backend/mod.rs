@@ -331,7 +331,7 @@ impl DatabaseConnection {
 
     /// The schema's description (`schema` module), without the version table: what the
     /// stairway test compares before and after a revision's down.
-    pub fn schema(&mut self, table: &VersionTable) -> Result<crate::schema::Schema, DbError> {
+    pub fn schema(&mut self, table: &VersionTable) -> Result<crate::snapshot::Schema, DbError> {
         with_inner!(&mut self.inner, conn => steps::schema(conn, table))
     }
 

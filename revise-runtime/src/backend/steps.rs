@@ -13,8 +13,8 @@ use super::locate;
 use super::statements::{has_no_statements, statement_spans};
 use super::{DbError, Dialect, StepError, StepWork, VersionChange, VersionTable};
 use crate::revision::Section;
-use crate::schema::catalog::{self, CatalogRow};
-use crate::schema::Schema;
+use crate::snapshot::catalog::{self, CatalogRow};
+use crate::snapshot::Schema;
 
 /// A version-table row read through `sql_query`.
 #[derive(diesel::QueryableByName)]
@@ -74,7 +74,7 @@ pub(crate) trait SqlConnection: Sized {
     /// A query returning one row when the version table exists.
     fn table_exists_query(table: &VersionTable) -> (String, Vec<String>);
 
-    /// Loads the rows of a catalog query (`schema/catalog.rs`).
+    /// Loads the rows of a catalog query (`snapshot/catalog.rs`).
     fn load_catalog(&mut self, sql: &str) -> QueryResult<Vec<CatalogRow>>;
 
     /// Serializes concurrent runs for one step when no run-long lock is held (a connection
@@ -152,7 +152,7 @@ macro_rules! sql_connection_basics {
         fn load_catalog(
             &mut self,
             sql: &str,
-        ) -> diesel::QueryResult<Vec<crate::schema::catalog::CatalogRow>> {
+        ) -> diesel::QueryResult<Vec<crate::snapshot::catalog::CatalogRow>> {
             diesel::RunQueryDsl::load(diesel::sql_query(sql), self)
         }
 

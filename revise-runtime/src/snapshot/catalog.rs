@@ -186,7 +186,7 @@ const MYSQL: &[&str] = &[
 #[cfg(all(test, feature = "sqlite"))]
 mod tests {
     use crate::backend::VersionTable;
-    use crate::schema::ObjectKind;
+    use crate::snapshot::ObjectKind;
 
     /// Every kind of object SQLite has, read back with its definition.
     #[test]

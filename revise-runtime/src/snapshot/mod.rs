@@ -1,4 +1,4 @@
-//! The schema as the stairway test compares it: every table, column, index, constraint,
+//! A snapshot of a schema, as the stairway test compares it: every table, column, index, constraint,
 //! view, function, trigger and sequence, each with a normalised text definition read from
 //! the database's catalog (`catalog.rs`, one set of queries per dialect), and the
 //! differences between two such descriptions (`compare.rs`).
