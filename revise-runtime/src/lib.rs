@@ -64,6 +64,7 @@ pub mod build;
 #[cfg(feature = "diesel")]
 pub mod diesel_interop;
 pub mod embedded;
+pub mod failure;
 pub mod graph;
 mod id_index;
 pub mod migrator;
@@ -74,6 +75,8 @@ pub mod report;
 pub mod revision;
 #[cfg(feature = "schema")]
 pub mod schema;
+#[cfg(feature = "diesel")]
+pub mod snapshot;
 pub mod source;
 pub mod target;
 pub mod version_rows;
@@ -84,6 +87,7 @@ pub mod workspace;
 pub use backend::{connect, DatabaseConnection};
 pub use backend::{DatabaseUrl, DbError, VersionStore, VersionTable};
 pub use embedded::{EmbeddedFile, EmbeddedRevisions};
+pub use failure::{FailedStatement, SqlFailure, TextPosition};
 pub use graph::{Node, NodeSet, RevisionGraph};
 pub use migrator::{MigrateError, Migrator, Outcome};
 pub use report::{report_errors, PlainReport, Reporter, RunEvent, SilentReport};

@@ -8,6 +8,8 @@
 
 #[cfg(feature = "diesel")]
 pub mod database;
+#[cfg(feature = "diesel")]
+mod locate;
 mod lock;
 #[cfg(feature = "diesel")]
 pub mod scratch;
@@ -32,6 +34,7 @@ pub use lock::RunLock;
 pub use session::ConnectionSettings;
 pub use url::{DatabaseUrl, Dialect, UrlError};
 
+use crate::failure::SqlFailure;
 use crate::revision::Section;
 
 /// An error from the database or the driver, with what was being done.
@@ -185,10 +188,11 @@ pub enum StepError {
     #[error("gave up waiting for another migration run after {0:?} (see --lock-timeout)")]
     LockTimeout(Duration),
     /// The revision's own SQL failed and was rolled back, except `kept`.
-    #[error("{message}")]
+    #[error("{failure}")]
     Sql {
-        /// The database's message.
-        message: String,
+        /// What the database said, and which statement failed (boxed: errors travel far and
+        /// are rare).
+        failure: Box<SqlFailure>,
         /// Statements that ran before the failure and could not be rolled back: those of a
         /// `transaction=false` section, or any on MySQL, whose DDL commits implicitly.
         kept: Vec<String>,
@@ -373,9 +377,9 @@ impl DatabaseConnection {
         &self.url
     }
 
-    /// The schema as sorted text lines (tables, columns, indexes), without the version
-    /// table: what the stairway test compares before and after a revision's down.
-    pub fn schema(&mut self, table: &VersionTable) -> Result<Vec<String>, DbError> {
+    /// The schema's description (`schema` module), without the version table: what the
+    /// stairway test compares before and after a revision's down.
+    pub fn schema(&mut self, table: &VersionTable) -> Result<crate::snapshot::Schema, DbError> {
         with_inner!(&mut self.inner, conn => steps::schema(conn, table))
     }
 
