@@ -130,7 +130,7 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Turn another tool's migrations into revision files
     Import(ImportArgs),
-    /// The stairway test: on a scratch database, apply each revision, revert it, re-apply it, and check that each down restores the schema
+    /// The stairway test: on a scratch database, apply each revision, revert it, re-apply it, and check that each down restores the schema (on a difference: each object that differs, with both versions; -v shows all of a long diff)
     Test(StairwayArgs),
     /// Create, drop, reset or set up the configured database itself
     Database(DatabaseArgs),
@@ -304,6 +304,10 @@ pub struct StairwayArgs {
     /// Seconds to wait for locks on the scratch database
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub lock_timeout: u64,
+    /// Output format: `json` prints one document with the revisions that passed and, on a
+    /// failure, the objects that differ with both versions (exit status 1 still)
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 /// Where the schema commands make their scratch database.

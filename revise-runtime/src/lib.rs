@@ -66,6 +66,7 @@ pub mod checksum;
 #[cfg(feature = "diesel")]
 pub mod diesel_interop;
 pub mod embedded;
+pub mod failure;
 pub mod graph;
 mod id_index;
 pub mod migrator;
@@ -78,6 +79,8 @@ pub mod revision;
 pub mod run_log;
 #[cfg(feature = "schema")]
 pub mod schema;
+#[cfg(feature = "diesel")]
+pub mod snapshot;
 pub mod source;
 pub mod target;
 pub mod version_rows;
@@ -88,6 +91,7 @@ pub mod workspace;
 pub use backend::{connect, DatabaseConnection};
 pub use backend::{DatabaseUrl, DbError, VersionStore, VersionTable};
 pub use embedded::{EmbeddedFile, EmbeddedRevisions};
+pub use failure::{FailedStatement, SqlFailure, TextPosition};
 pub use graph::{Node, NodeSet, RevisionGraph};
 pub use migrator::{MigrateError, Migrator, Outcome, RevisionSet};
 pub use report::{report_errors, PlainReport, Reporter, RunEvent, SilentReport};

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::backend::{DbError, StepError, StepWork, VersionChange, VersionStore, VersionTable};
+use crate::failure::SqlFailure;
 use crate::graph::{Node, NodeSet, RevisionGraph};
 use crate::plan::{self, DowngradeGoal, Plan, PlanError, UpgradeGoal};
 use crate::report::{PlainReport, Reporter, RevisionSummary, RunEvent};
@@ -41,18 +42,19 @@ pub enum MigrateError {
     #[error("gave up waiting for another migration run after {0:?} (the lock timeout): the database stayed locked, by another run or another connection's transaction; raise --lock-timeout (Migrator::with_lock_timeout in an application) or check for a stuck process")]
     LockTimeout(Duration),
     /// A revision's SQL failed.
-    #[error("revision {id} ({path}) failed while {verb}: {message}")]
+    #[error("revision {id} ({path}:{line}) failed while {verb}{at}: {failure}", at = statement_place(failure))]
     StepFailed {
         /// The revision.
         id: String,
         /// Its file.
         path: String,
-        /// The line of the section that failed.
+        /// The line of the statement that failed, or of the section's marker when the
+        /// statement could not be told.
         line: usize,
         /// `upgrading` or `downgrading`.
         verb: &'static str,
-        /// The database's message.
-        message: String,
+        /// What the database said, and which statement failed.
+        failure: Box<SqlFailure>,
     },
     /// The run log holds steps a run started and never finished: it died inside a step that
     /// could not roll back, so the database may hold part of it. Nothing ran.
@@ -67,6 +69,15 @@ pub enum MigrateError {
     /// `accept` or `repair` was asked for something it cannot do; nothing was written.
     #[error("{0}")]
     Refused(String),
+}
+
+/// ", statement 3 of 10" when the statement is known.
+fn statement_place(failure: &SqlFailure) -> String {
+    failure
+        .statement
+        .as_ref()
+        .map(|s| format!(", statement {} of {}", s.number, s.count))
+        .unwrap_or_default()
 }
 
 impl MigrateError {
@@ -706,15 +717,13 @@ impl<'g> Migrator<'g> {
             return Err(self.unfinished(&unfinished));
         }
         if direction == Direction::Up && !rows.is_empty() {
-            let records = conn
-                .read_log(table, LogSelect::Checksums)?
-                .unwrap_or_default();
+            let records = conn.read_checksums(table)?.unwrap_or_default();
             let applied = self.graph.ancestors_inclusive(rows.iter().copied());
             let report = crate::run_log::drift(self.graph, &applied, &records);
             for drifted in report.drifted {
                 reporter.report(&RunEvent::Drifted {
                     revision: self.summary(drifted.node),
-                    applied_at: drifted.recorded.started_at_seconds(),
+                    applied_at: drifted.recorded.recorded_at,
                     how: drifted.recorded.direction,
                 });
             }
@@ -789,14 +798,18 @@ impl<'g> Migrator<'g> {
         reporter: &mut dyn Reporter,
     ) -> MigrateError {
         let revision = self.graph.revision(node);
-        let (message, left_behind) = match failure {
-            StepError::Sql { message, kept } => {
-                let transactional =
-                    section_of(revision, direction).is_some_and(|s| s.transactional);
-                (message, left_behind(&kept, transactional))
+        let section = section_of(revision, direction);
+        let (failure, left_behind) = match failure {
+            StepError::Sql { failure, kept } => {
+                let transactional = section.is_some_and(|s| s.transactional);
+                (failure, left_behind(&kept, transactional))
             }
             StepError::Db(e) => return MigrateError::Db(e),
-            other => (other.to_string(), None),
+            other => (Box::new(SqlFailure::message(other.to_string())), None),
+        };
+        let line = match &failure.statement {
+            Some(statement) => statement.line,
+            None => section.map_or(1, |s| shown_line(s.line)),
         };
         // Best effort: say where the database stands now.
         let rows = conn
@@ -808,17 +821,18 @@ impl<'g> Migrator<'g> {
             revision: self.summary(node),
             rows,
             left_behind,
+            line,
+            failure: (*failure).clone(),
         });
-        let section = section_of(revision, direction);
         MigrateError::StepFailed {
             id: revision.id.to_string(),
             path: revision.origin.path.display().to_string(),
-            line: section.map_or(1, |s| shown_line(s.line)),
+            line,
             verb: match direction {
                 Direction::Up => "upgrading",
                 Direction::Down => "downgrading",
             },
-            message,
+            failure,
         }
     }
 

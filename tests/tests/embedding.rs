@@ -227,3 +227,50 @@ fn import_diesel_turns_a_diesel_folder_into_a_chain_with_the_same_schema() {
     ws.run(["down", "base"]).success();
     assert_eq!(ws.db().tables(), ["alembic_version"]);
 }
+
+/// The `Create Date:` line of an imported file.
+fn create_date_of(ws: &Workspace, file: &str) -> String {
+    let text = ws.read(format!("db/migrations/{file}"));
+    text.lines()
+        .find_map(|l| l.strip_prefix("-- Create Date: "))
+        .unwrap_or_else(|| panic!("no Create Date in {file}:\n{text}"))
+        .to_owned()
+}
+
+#[test]
+fn import_diesel_dates_revisions_by_their_timestamp_versions() {
+    let ws = Workspace::new(&["db"]);
+    let diesel = ws.root().join("diesel-migrations");
+    for folder in [
+        "00000000000000_diesel_initial_setup",
+        "2019-02-26-002946_create_users",
+        "20190301120000_create_posts",
+    ] {
+        std::fs::create_dir_all(diesel.join(folder)).expect("create a migration folder");
+        std::fs::write(diesel.join(folder).join("up.sql"), "SELECT 1;").expect("write up.sql");
+    }
+
+    ws.run(["-p", "db", "import", "diesel", "diesel-migrations"])
+        .success();
+
+    assert_eq!(
+        create_date_of(&ws, "20190226002946_create_users.sql"),
+        "2019-02-26 00:29:46.000000"
+    );
+    assert_eq!(
+        create_date_of(&ws, "20190301120000_create_posts.sql"),
+        "2019-03-01 12:00:00.000000"
+    );
+    // diesel's setup migration has no date in its version: dated by the import, as before.
+    let setup = create_date_of(&ws, "00000000000000_diesel_initial_setup.sql");
+    assert_eq!(setup.len(), "2026-01-01 00:00:00.000000".len(), "{setup}");
+    assert!(
+        !setup.starts_with("0000") && !setup.starts_with("2019"),
+        "{setup}"
+    );
+    let show = ws.run(["show", "20190226002946"]).success().stdout_text();
+    assert!(
+        show.contains("Create Date: 2019-02-26 00:29:46.000000"),
+        "{show}"
+    );
+}

@@ -64,8 +64,8 @@ pub fn run(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
                     "revision": rev.id.as_str(),
                     "path": rev.origin.path.display().to_string(),
                     "checksum": rev.checksum.to_string(),
-                    "recorded_checksum": d.recorded.checksum.map(|c| c.to_string()),
-                    "recorded_at": d.recorded.started_at,
+                    "recorded_checksum": d.recorded.checksum.to_string(),
+                    "recorded_at": d.recorded.recorded_at,
                     "recorded_by": d.recorded.direction.as_str(),
                 })
             }).collect::<Vec<_>>(),
@@ -178,11 +178,8 @@ impl LogFindings {
                     LogDirection::Accept => "accepted",
                     _ => "applied",
                 },
-                drifted.recorded.started_at_seconds(),
-                drifted
-                    .recorded
-                    .checksum
-                    .map_or_else(String::new, |c| c.short()),
+                drifted.recorded.recorded_at,
+                drifted.recorded.checksum.short(),
                 rev.checksum.short(),
             ));
         }

@@ -30,7 +30,7 @@ use revise_runtime::backend::{
     connect_existing, DatabaseConnection, Dialect, VersionStore, VersionTable,
 };
 use revise_runtime::graph::Node;
-use revise_runtime::run_log::{LogRecord, LogSelect, LogTable};
+use revise_runtime::run_log::{LogRecord, LogSelect, LogTable, RecordedChecksum};
 use revise_runtime::RevisionGraph;
 
 use crate::cli::{Command, GlobalArgs};
@@ -285,8 +285,8 @@ type Rows = Result<(Vec<String>, Option<LogRead>), CliError>;
 /// What `check` reads of the run log.
 #[derive(Clone, Debug, Default)]
 pub struct LogRead {
-    /// The newest checksum-bearing row of each revision (drift).
-    pub applied: Vec<LogRecord>,
+    /// The checksums the log recorded, oldest first (drift).
+    pub applied: Vec<RecordedChecksum>,
     /// Steps a dead run left unfinished.
     pub unfinished: Vec<LogRecord>,
 }
@@ -312,9 +312,7 @@ fn read_version_rows(
                 let Some(unfinished) = conn.read_log(log, LogSelect::Unfinished)? else {
                     return Ok((rows, None));
                 };
-                let applied = conn
-                    .read_log(log, LogSelect::Checksums)?
-                    .unwrap_or_default();
+                let applied = conn.read_checksums(log)?.unwrap_or_default();
                 Ok((
                     rows,
                     Some(LogRead {

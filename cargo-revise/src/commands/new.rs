@@ -113,6 +113,7 @@ pub fn render(
             revises: &request.revises,
             depends_on: request.depends_on,
             branch_labels: request.branch_labels,
+            create_date: None,
         },
         up,
         down,

@@ -177,15 +177,12 @@ pub fn read_wanted(
     if !file.exists() {
         return Err(CliError {
             status: Status::BadInput,
-            problems: vec![Problem {
-                message: format!(
-                    "member `{}`: the schema file {} does not exist (chosen by {})",
-                    member.name,
-                    shown(context, &file.path),
-                    file.source
-                ),
-                location: None,
-            }],
+            problems: vec![Problem::new(format!(
+                "member `{}`: the schema file {} does not exist (chosen by {})",
+                member.name,
+                shown(context, &file.path),
+                file.source
+            ))],
             hint: Some(
                 "create it with `cargo revise schema --write`, or fix the setting".to_owned(),
             ),
@@ -198,11 +195,11 @@ fn schema_file_error(context: &Context, error: &SchemaFileError) -> CliError {
     CliError {
         status: Status::BadInput,
         problems: vec![Problem {
-            message: error.message.clone(),
-            location: Some(Location {
-                path: Path::new(&shown(context, &error.path)).to_owned(),
-                line: Some(error.line),
-            }),
+            location: Some(Location::at(
+                Path::new(&shown(context, &error.path)),
+                Some(error.line),
+            )),
+            ..Problem::new(error.message.clone())
         }],
         hint: Some("fix the schema file; nothing was compared or written".to_owned()),
     }

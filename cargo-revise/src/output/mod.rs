@@ -5,6 +5,7 @@
 pub mod diagnostic;
 pub mod progress;
 pub mod run_json;
+pub mod schema_diff;
 pub mod stream;
 
 use console::Term;

@@ -135,14 +135,18 @@ impl RunRecord {
                 id,
                 path,
                 line,
-                message,
+                failure,
                 ..
             } => json!({
                 "message": error.to_string(),
                 "revision": id,
                 "path": path,
                 "line": line,
-                "database_message": message,
+                "database_message": failure.message,
+                "detail": failure.detail,
+                "hint": failure.hint,
+                "code": failure.code,
+                "statement": failure.statement.as_ref().map(|s| s.number),
                 "left_behind": self.left_behind,
             }),
             other => json!({
@@ -217,6 +221,14 @@ mod tests {
                 revision: summary("b"),
                 rows: vec!["a".into()],
                 left_behind: None,
+                line: 7,
+                failure: revise_runtime::failure::SqlFailure {
+                    message: "no such table: x".into(),
+                    detail: None,
+                    hint: None,
+                    code: None,
+                    statement: None,
+                },
             },
         ] {
             record.report(&event);

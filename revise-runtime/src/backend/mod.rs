@@ -8,6 +8,8 @@
 
 #[cfg(feature = "diesel")]
 pub mod database;
+#[cfg(feature = "diesel")]
+mod locate;
 mod lock;
 #[cfg(feature = "diesel")]
 mod log_sql;
@@ -34,8 +36,9 @@ pub use lock::RunLock;
 pub use session::ConnectionSettings;
 pub use url::{DatabaseUrl, Dialect, UrlError};
 
+use crate::failure::SqlFailure;
 use crate::revision::Section;
-use crate::run_log::{LogRecord, LogSelect, LogTable, StepLog};
+use crate::run_log::{LogRecord, LogSelect, LogTable, RecordedChecksum, StepLog};
 
 /// An error from the database or the driver, with what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -190,10 +193,11 @@ pub enum StepError {
     #[error("gave up waiting for another migration run after {0:?} (see --lock-timeout)")]
     LockTimeout(Duration),
     /// The revision's own SQL failed and was rolled back, except `kept`.
-    #[error("{message}")]
+    #[error("{failure}")]
     Sql {
-        /// The database's message.
-        message: String,
+        /// What the database said, and which statement failed (boxed: errors travel far and
+        /// are rare).
+        failure: Box<SqlFailure>,
         /// Statements that ran before the failure and could not be rolled back: those of a
         /// `transaction=false` section, or any on MySQL, whose DDL commits implicitly.
         kept: Vec<String>,
@@ -381,6 +385,10 @@ pub trait VersionStore {
         select: LogSelect<'_>,
     ) -> Result<Option<Vec<LogRecord>>, DbError>;
 
+    /// The checksums the run log recorded, oldest first (drift); `None` when the log table
+    /// does not exist.
+    fn read_checksums(&mut self, log: &LogTable) -> Result<Option<Vec<RecordedChecksum>>, DbError>;
+
     /// Marks the unfinished log row `id` resolved, as failed with `note` (`repair`); false
     /// when it was not unfinished (any more).
     fn resolve_unfinished(&mut self, log: &LogTable, id: i64, note: &str) -> Result<bool, DbError>;
@@ -393,9 +401,9 @@ impl DatabaseConnection {
         &self.url
     }
 
-    /// The schema as sorted text lines (tables, columns, indexes), without the version
-    /// table: what the stairway test compares before and after a revision's down.
-    pub fn schema(&mut self, table: &VersionTable) -> Result<Vec<String>, DbError> {
+    /// The schema's description (`schema` module), without the version table: what the
+    /// stairway test compares before and after a revision's down.
+    pub fn schema(&mut self, table: &VersionTable) -> Result<crate::snapshot::Schema, DbError> {
         with_inner!(&mut self.inner, conn => steps::schema(conn, table))
     }
 
@@ -481,6 +489,10 @@ impl VersionStore for DatabaseConnection {
         with_inner!(&mut self.inner, conn => log_sql::read(conn, log, select))
     }
 
+    fn read_checksums(&mut self, log: &LogTable) -> Result<Option<Vec<RecordedChecksum>>, DbError> {
+        with_inner!(&mut self.inner, conn => log_sql::read_checksums(conn, log))
+    }
+
     fn resolve_unfinished(&mut self, log: &LogTable, id: i64, note: &str) -> Result<bool, DbError> {
         with_inner!(&mut self.inner, conn => log_sql::resolve(conn, log, id, note)
             .map(|n| n == 1)
@@ -535,6 +547,13 @@ macro_rules! diesel_version_store {
                 select: LogSelect<'_>,
             ) -> Result<Option<Vec<LogRecord>>, DbError> {
                 log_sql::read(self, log, select)
+            }
+
+            fn read_checksums(
+                &mut self,
+                log: &LogTable,
+            ) -> Result<Option<Vec<RecordedChecksum>>, DbError> {
+                log_sql::read_checksums(self, log)
             }
 
             fn resolve_unfinished(

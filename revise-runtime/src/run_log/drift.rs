@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::LogRecord;
+use super::RecordedChecksum;
 use crate::graph::{Node, NodeSet, RevisionGraph};
 
 /// An applied revision whose file changed since it ran.
@@ -11,8 +11,8 @@ use crate::graph::{Node, NodeSet, RevisionGraph};
 pub struct DriftedFile {
     /// The revision.
     pub node: Node,
-    /// The log row whose checksum the file no longer has.
-    pub recorded: LogRecord,
+    /// The recorded checksum the file no longer has.
+    pub recorded: RecordedChecksum,
 }
 
 /// What comparing the applied files with the log found.
@@ -32,22 +32,23 @@ impl DriftReport {
     }
 }
 
-/// Compares the files of the `applied` revisions with `records` (the log's
-/// [`LogSelect::Checksums`](super::LogSelect::Checksums) rows; rows of other revisions are
+/// Compares the files of the `applied` revisions with `records` (the checksums the log
+/// recorded, oldest first: the last of a revision is its newest; rows of other revisions are
 /// ignored).
-pub fn drift(graph: &RevisionGraph, applied: &NodeSet, records: &[LogRecord]) -> DriftReport {
-    let mut newest: HashMap<&str, &LogRecord> = HashMap::with_capacity(records.len());
-    for record in records.iter().filter(|r| r.checksum.is_some()) {
-        let entry = newest.entry(record.revision.as_str()).or_insert(record);
-        if record.id > entry.id {
-            *entry = record;
-        }
+pub fn drift(
+    graph: &RevisionGraph,
+    applied: &NodeSet,
+    records: &[RecordedChecksum],
+) -> DriftReport {
+    let mut newest: HashMap<&str, &RecordedChecksum> = HashMap::with_capacity(records.len());
+    for record in records {
+        newest.insert(record.revision.as_str(), record);
     }
     let mut report = DriftReport::default();
     for &node in graph.order().iter().filter(|n| applied.contains(n)) {
         match newest.get(graph.id(node)) {
             None => report.unrecorded.push(node),
-            Some(record) if record.checksum != Some(graph.revision(node).checksum) => {
+            Some(record) if record.checksum != graph.revision(node).checksum => {
                 report.drifted.push(DriftedFile {
                     node,
                     recorded: (*record).clone(),
@@ -64,7 +65,16 @@ pub(crate) mod tests {
     use super::*;
     use crate::checksum::Checksum;
     use crate::graph::tests::users_and_billing;
-    use crate::run_log::{LogDirection, LogOutcome};
+    use crate::run_log::{LogDirection, LogOutcome, LogRecord};
+
+    fn recorded(revision: &str, checksum: Checksum) -> RecordedChecksum {
+        RecordedChecksum {
+            revision: revision.to_owned(),
+            checksum,
+            recorded_at: "2026-11-23 12:00:00 UTC".to_owned(),
+            direction: LogDirection::Up,
+        }
+    }
 
     pub(crate) fn record(id: i64, revision: &str, checksum: Option<Checksum>) -> LogRecord {
         LogRecord {
@@ -95,20 +105,22 @@ pub(crate) mod tests {
         let node = |id: &str| graph.node(id).expect("known");
         let applied: NodeSet = [node("u1"), node("u2"), node("b1")].into_iter().collect();
         let sum = |id: &str| graph.revision(node(id)).checksum;
+        // Oldest first, as the log reads them.
+        let edited = Checksum::of_file(b"edited since");
         let records = [
             // u1: an old checksum, then the current one (accepted): clean.
-            record(1, "u1", Some(Checksum::of_file(b"old"))),
-            record(4, "u1", Some(sum("u1"))),
+            recorded("u1", Checksum::of_file(b"old")),
             // u2: the current one, then a changed one: drift against the newest.
-            record(2, "u2", Some(sum("u2"))),
-            record(5, "u2", Some(Checksum::of_file(b"edited since"))),
+            recorded("u2", sum("u2")),
+            recorded("u1", sum("u1")),
+            recorded("u2", edited),
             // b2 is not applied: its row does not count.
-            record(6, "b2", Some(Checksum::of_file(b"anything"))),
+            recorded("b2", Checksum::of_file(b"anything")),
         ];
         let report = drift(&graph, &applied, &records);
         assert_eq!(report.drifted.len(), 1);
         assert_eq!(report.drifted[0].node, node("u2"));
-        assert_eq!(report.drifted[0].recorded.id, 5);
+        assert_eq!(report.drifted[0].recorded.checksum, edited);
         assert_eq!(report.unrecorded, [node("b1")], "b1 ran before the log");
         assert!(!report.is_clean());
     }

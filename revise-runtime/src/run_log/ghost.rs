@@ -83,11 +83,13 @@ fn rebuild(record: &LogRecord) -> Result<Revision, GhostError> {
             sql: String::new(),
             transactional: true,
             line: 0,
+            leading_lines: 0,
         },
         down: record.down.as_ref().map(|kept| Section {
             sql: kept.sql.clone(),
             transactional: kept.transactional,
             line: 0,
+            leading_lines: 0,
         }),
         origin: Origin {
             member: Arc::from(record.member.as_str()),

@@ -294,6 +294,21 @@ impl LogRecord {
     }
 }
 
+/// What drift compares with: a checksum the log recorded for a revision (a successful
+/// `up`, `stamp` or `accept`), read in id order, so the last one of a revision is its newest.
+/// Kept small: `check` reads one per applied revision, 10,000 of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedChecksum {
+    /// The revision id.
+    pub revision: String,
+    /// The checksum.
+    pub checksum: Checksum,
+    /// When it was recorded (UTC, to the second).
+    pub recorded_at: String,
+    /// What recorded it.
+    pub direction: LogDirection,
+}
+
 /// Which rows to read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogSelect<'a> {
@@ -304,10 +319,6 @@ pub enum LogSelect<'a> {
     Applied,
     /// [`LogSelect::Applied`] for these revisions only.
     AppliedOf(&'a [&'a str]),
-    /// [`LogSelect::Applied`] with only what drift compares (id, revision, member,
-    /// direction, checksum, path, start): at 10,000 revisions, the down sections and the
-    /// rest are not worth carrying to compare checksums.
-    Checksums,
     /// The newest rows first, at most this many (`None`: all).
     Newest(Option<usize>),
 }
