@@ -398,6 +398,50 @@ fn a_mariadb_run_killed_inside_a_revision_blocks_the_next_run_until_repair() {
 }
 
 #[test]
+fn a_postgres_run_killed_inside_a_transaction_false_section_blocks_the_next_run() {
+    let backend = Backend::Postgres;
+    let ws = Workspace::with_backend(&["app"], backend);
+    ws.chain("app", &["n1"]);
+    // Outside a transaction each statement commits by itself, as MySQL's DDL does: the
+    // step's row is written unfinished first.
+    let slow = Rev::new(
+        "n2",
+        "CREATE TABLE n2_part (id INTEGER PRIMARY KEY);\nSELECT pg_sleep(30);\nCREATE TABLE n2 (id INTEGER PRIMARY KEY);",
+    )
+    .revises("n1")
+    .up_without_transaction();
+    ws.revision("app", &slow);
+    ws.run(["up", "n1"]).success();
+
+    let mut child = ws.spawn(["up"]);
+    ws.wait_until_inside(&mut child, &["n1"], "pg_sleep");
+    child.kill().expect("the run can be killed");
+    let status = child.wait().expect("the killed run is reaped");
+    assert_eq!(status.signal(), Some(9), "it died of the kill: {status}");
+
+    let refused = ws.run(["up"]).code(1);
+    assert!(
+        refused.stderr_text().contains("revision n2 (")
+            && refused
+                .stderr_text()
+                .contains("was left unfinished while upgrading"),
+        "{}",
+        refused.stderr_text()
+    );
+    assert_eq!(ws.db().version_rows(), ["n1"]);
+    ws.db().execute("DROP TABLE n2_part");
+    ws.revision(
+        "app",
+        &Rev::new("n2", "CREATE TABLE n2 (id INTEGER PRIMARY KEY);")
+            .revises("n1")
+            .up_without_transaction(),
+    );
+    ws.run(["repair", "n2"]).success();
+    ws.run(["up"]).success();
+    assert_eq!(ws.db().version_rows(), ["n2"]);
+}
+
+#[test]
 fn down_through_a_revision_whose_file_is_gone_uses_the_logged_down_section() {
     on_every_backend("down_through_a_revision_whose_file_is_gone", |backend| {
         let ws = Workspace::with_backend(&["app"], backend);

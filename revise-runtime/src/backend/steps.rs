@@ -68,9 +68,6 @@ pub(crate) trait SqlConnection: Sized {
         params: &[Option<String>],
     ) -> QueryResult<usize>;
 
-    /// Loads the log's recorded checksums ([`log_sql::read_checksums`]).
-    fn load_checksum_rows(&mut self, sql: &str) -> QueryResult<Vec<log_sql::ChecksumRow>>;
-
     /// Loads run-log rows (every column cast to text) with text parameters bound in order.
     fn load_log_rows(
         &mut self,
@@ -206,14 +203,6 @@ macro_rules! sql_connection_basics {
         ) -> diesel::QueryResult<usize> {
             use diesel::RunQueryDsl;
             crate::backend::log_sql::Prepared { pieces, params }.execute(self)
-        }
-
-        fn load_checksum_rows(
-            &mut self,
-            sql: &str,
-        ) -> diesel::QueryResult<Vec<crate::backend::log_sql::ChecksumRow>> {
-            use diesel::RunQueryDsl;
-            diesel::sql_query(sql).load(self)
         }
 
         fn load_log_rows(
