@@ -82,6 +82,8 @@ pub enum Format {
     Human,
     /// One JSON document, for scripts.
     Json,
+    /// One JSON object per line as things happen (fleet runs only)
+    Jsonl,
 }
 
 /// What a command's standard output is to the person who ran it, which decides what
@@ -111,7 +113,7 @@ pub enum Command {
     #[command(visible_alias = "downgrade")]
     Down(DownArgs),
     /// Show the revisions the database stands at
-    Current(ReadArgs),
+    Current(CurrentArgs),
     /// Show the revision graph, newest first
     History(HistoryArgs),
     /// Show the heads (revisions nothing revises)
@@ -132,6 +134,8 @@ pub enum Command {
     Import(ImportArgs),
     /// The stairway test: on a scratch database, apply each revision, revert it, re-apply it, and check that each down restores the schema
     Test(StairwayArgs),
+    /// Fleets: named lists of databases that up, down, stamp, current and check run on with --fleet
+    Fleet(FleetCommandArgs),
 }
 
 impl Command {
@@ -147,7 +151,8 @@ impl Command {
             | Command::Heads(_)
             | Command::Branches(_)
             | Command::Show(_)
-            | Command::Check(_) => OutputRole::Result,
+            | Command::Check(_)
+            | Command::Fleet(_) => OutputRole::Result,
             Command::Schema(args) if !args.write => OutputRole::Result,
             Command::Schema(_) => OutputRole::Report,
             Command::Init(_)
@@ -193,6 +198,9 @@ pub struct CheckArgs {
     /// The scratch database's server.
     #[command(flatten)]
     pub dev: DevArgs,
+    /// Which databases (a fleet run instead of DATABASE_URL).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `schema`.
@@ -274,6 +282,12 @@ pub struct StampArgs {
     /// Where the version table should stand
     #[arg(required = true, num_args = 1..)]
     pub revisions: Vec<String>,
+    /// Which databases (a fleet run instead of DATABASE_URL).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// How a fleet run proceeds.
+    #[command(flatten)]
+    pub fleet_run: FleetRunArgs,
     /// Empty the version table first (also clears rows naming unknown revisions)
     #[arg(long)]
     pub purge: bool,
@@ -371,6 +385,12 @@ pub struct UpArgs {
     /// Options shared with `down`.
     #[command(flatten)]
     pub run: RunArgs,
+    /// Which databases (a fleet run instead of DATABASE_URL).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// How a fleet run proceeds.
+    #[command(flatten)]
+    pub fleet_run: FleetRunArgs,
 }
 
 /// `down`.
@@ -385,6 +405,12 @@ pub struct DownArgs {
     /// Options shared with `up`.
     #[command(flatten)]
     pub run: RunArgs,
+    /// Which databases (a fleet run instead of DATABASE_URL; TARGET is then required).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// How a fleet run proceeds.
+    #[command(flatten)]
+    pub fleet_run: FleetRunArgs,
 }
 
 /// Read-only commands.
@@ -393,6 +419,100 @@ pub struct ReadArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+}
+
+/// `current`.
+#[derive(Debug, Args)]
+pub struct CurrentArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Which databases (a fleet run instead of DATABASE_URL).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+/// Which databases a fleet run works on, and how many at once (`up`, `down`, `stamp`,
+/// `current`, `check`).
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Fleet (many databases; SPEC section 11)")]
+pub struct FleetArgs {
+    /// Run on every database of this fleet, declared in [workspace.metadata.revise.fleet.NAME] (repeatable)
+    #[arg(long = "fleet", value_name = "NAME")]
+    pub fleets: Vec<String>,
+    /// Run on every declared fleet
+    #[arg(long)]
+    pub all_fleets: bool,
+    /// Only these databases: an id or a pattern like 'tenant_0*' (repeatable; without --fleet, every fleet is searched)
+    #[arg(long = "db", value_name = "ID_OR_GLOB")]
+    pub databases: Vec<String>,
+    /// Databases worked on at once
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub jobs: usize,
+    /// Databases in flight per server (host:port; all SQLite files count as one)
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub per_host: usize,
+    /// Seconds a server may take to accept a connection before its database counts as unreachable
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub connect_timeout: u64,
+    /// Only the K-th of N deterministic shares of the databases, by id (to spread a fleet over N machines)
+    #[arg(long, value_name = "hash:K/N")]
+    pub partition: Option<revise_runtime::fleet::Partition>,
+}
+
+impl FleetArgs {
+    /// Whether these flags ask for a fleet run.
+    pub fn active(&self) -> bool {
+        !self.fleets.is_empty() || self.all_fleets || !self.databases.is_empty()
+    }
+}
+
+/// How a fleet run of `up`, `down` or `stamp` proceeds.
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Fleet (many databases; SPEC section 11)")]
+pub struct FleetRunArgs {
+    /// The first N databases run alone, in order, before any other; if one does not finish, the rest are skipped
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub canary: usize,
+    /// At the first database that fails, start no other; those in flight stop at their next revision boundary
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Start no more databases once N have failed, been unreachable or locked
+    #[arg(long, value_name = "N")]
+    pub max_failures: Option<usize>,
+    /// Say what each database would run; touch nothing
+    #[arg(long)]
+    pub plan: bool,
+    /// Only the databases that did not end migrated or up to date in this summary (target/revise/fleet-last.json)
+    #[arg(long, value_name = "SUMMARY.json")]
+    pub retry: Option<PathBuf>,
+    /// Output format of a fleet run: lines and a summary, one JSON document, or JSON lines as things happen
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// `fleet`.
+#[derive(Debug, Args)]
+pub struct FleetCommandArgs {
+    /// What to do with fleets.
+    #[command(subcommand)]
+    pub action: FleetAction,
+}
+
+/// What `fleet` does.
+#[derive(Debug, Subcommand)]
+pub enum FleetAction {
+    /// Resolve fleets and list their databases (URLs without passwords); touches no database but a `sql` fleet's catalog
+    List {
+        /// The fleets [default: every declared fleet]
+        names: Vec<String>,
+        /// Seconds a catalog database may take to accept a connection
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        connect_timeout: u64,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
 }
 
 /// `history`.

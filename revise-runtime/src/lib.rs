@@ -52,6 +52,8 @@ pub mod backend;
 pub mod build;
 pub mod diesel_interop;
 pub mod embedded;
+#[cfg(feature = "workspace")]
+pub mod fleet;
 pub mod graph;
 mod id_index;
 pub mod migrator;

@@ -33,6 +33,15 @@ pub enum MigrateError {
     /// Another run, or another connection's transaction, held the lock for too long.
     #[error("gave up waiting for another migration run after {0:?} (the lock timeout): the database stayed locked, by another run or another connection's transaction; raise --lock-timeout (Migrator::with_lock_timeout in an application) or check for a stuck process")]
     LockTimeout(Duration),
+    /// The reporter asked the run to stop ([`Reporter::stop_requested`]); it stopped between
+    /// two revisions, each applied one committed.
+    #[error("stopped on request at a revision boundary after {applied} revision(s); the database stands at {}", if rows.is_empty() { "base".to_owned() } else { rows.join(", ") })]
+    Interrupted {
+        /// How many revisions this run applied or reverted before it stopped.
+        applied: usize,
+        /// The rows where it stopped.
+        rows: Vec<String>,
+    },
     /// A revision's SQL failed.
     #[error("revision {id} ({path}) failed while {verb}: {message}")]
     StepFailed {
@@ -387,6 +396,12 @@ impl<'g> Migrator<'g> {
         let mut next = 0;
         let mut wait = false;
         while let Some(step) = plan.steps.get(next) {
+            if reporter.stop_requested() {
+                return Err(MigrateError::Interrupted {
+                    applied: done.len(),
+                    rows: self.ids(&rows),
+                });
+            }
             let total = done.len() + plan.steps.len() - next;
             let revision = self.summary(step.node);
             reporter.report(&RunEvent::StepStarted {

@@ -32,6 +32,51 @@ pub fn up(context: &Context, args: &UpArgs) -> Result<(), CliError> {
     })
 }
 
+/// `up [TARGET] --fleet NAME`.
+pub fn up_fleet(context: &Context, args: &UpArgs) -> Result<(), CliError> {
+    if args.run.sql {
+        return Err(CliError::bad_input(
+            "--sql writes one script and connects to nothing; it takes no --fleet",
+        ));
+    }
+    let target = args.target.clone().unwrap_or_else(|| "heads".to_owned());
+    super::fleet::run(
+        context,
+        super::fleet::FleetCommand {
+            selection: &args.fleet,
+            run: Some(&args.fleet_run),
+            operation: revise_runtime::fleet::Operation::Up(target),
+            format: args.fleet_run.format,
+            lock_timeout: Duration::from_secs(args.run.lock_timeout),
+        },
+    )
+}
+
+/// `down TARGET --fleet NAME`: the target is required, since `-1` from different rows on
+/// different databases is rarely what a fleet means.
+pub fn down_fleet(context: &Context, args: &DownArgs) -> Result<(), CliError> {
+    if args.run.sql {
+        return Err(CliError::bad_input(
+            "--sql writes one script and connects to nothing; it takes no --fleet",
+        ));
+    }
+    let Some(target) = args.target.clone() else {
+        return Err(CliError::bad_input(
+            "down --fleet needs an explicit TARGET (a revision, LABEL@ID or base): each database may stand elsewhere, so the default `-1` is not taken",
+        ));
+    };
+    super::fleet::run(
+        context,
+        super::fleet::FleetCommand {
+            selection: &args.fleet,
+            run: Some(&args.fleet_run),
+            operation: revise_runtime::fleet::Operation::Down(target),
+            format: args.fleet_run.format,
+            lock_timeout: Duration::from_secs(args.run.lock_timeout),
+        },
+    )
+}
+
 /// `down [TARGET]`.
 pub fn down(context: &Context, args: &DownArgs) -> Result<(), CliError> {
     let target = args.target.clone().unwrap_or_else(|| "-1".to_owned());

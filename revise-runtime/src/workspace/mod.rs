@@ -50,6 +50,8 @@ pub struct WorkspaceConfig {
     pub migrations_dir: String,
     /// The env file, relative to the workspace root.
     pub env_file: String,
+    /// `[workspace.metadata.revise.fleet.NAME]`: named lists of databases (SPEC section 11).
+    pub fleet: std::collections::BTreeMap<String, crate::fleet::FleetDeclaration>,
 }
 
 impl Default for WorkspaceConfig {
@@ -59,6 +61,7 @@ impl Default for WorkspaceConfig {
             version_table_schema: None,
             migrations_dir: "migrations".to_owned(),
             env_file: ".env".to_owned(),
+            fleet: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -251,11 +254,18 @@ impl Workspace {
         if std::env::var_os("REVISE_NO_CACHE").is_some_and(|v| !v.is_empty()) {
             return None;
         }
+        Some(self.revise_dir()?.join("headers"))
+    }
+
+    /// `revise/` in the target folder (`CARGO_TARGET_DIR`, as cargo reads it, else
+    /// `target/` at the workspace root): where the tool keeps files of its own (the header
+    /// cache, a fleet run's summary). `None` when the working directory cannot be read.
+    pub fn revise_dir(&self) -> Option<PathBuf> {
         let target = match std::env::var_os("CARGO_TARGET_DIR") {
             Some(dir) if !dir.is_empty() => std::env::current_dir().ok()?.join(dir),
             _ => self.root.join("target"),
         };
-        Some(target.join("revise").join("headers"))
+        Some(target.join("revise"))
     }
 }
 
