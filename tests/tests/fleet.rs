@@ -958,3 +958,67 @@ fn entries_with_packages_run_only_their_members() {
         "{stderr}"
     );
 }
+
+/// `down` (with its required target), `stamp`, `current` and `check` over a fleet, and
+/// `--db` picking databases by pattern.
+#[test]
+fn down_stamp_current_and_check_run_over_a_fleet() {
+    let ws = workspace(&["a1", "a2", "a3"]);
+    let stores = sqlite_files(&ws, "s", 3);
+    let tenants = TestDb::postgres();
+    tenants.execute("CREATE SCHEMA t1;");
+    ws.append_manifest(
+        "[workspace.metadata.revise.fleet.stores]\nsqlite_glob = \"data/*.db\"\n\n\
+         [workspace.metadata.revise.fleet.tenants]\nurl = \"env:TENANTS_URL\"\nschemas = [\"t1\"]\n",
+    );
+    let url = tenants.url();
+    let env = [("TENANTS_URL", url.as_str())];
+    let both = ["--fleet", "stores", "--fleet", "tenants"];
+    let go = |command: &[&str]| {
+        let mut list: Vec<&str> = command.to_vec();
+        list.extend(both);
+        run(&ws, &env, &list)
+    };
+    go(&["up"]).success();
+    go(&["down", "a1"]).success();
+    let document = summary(&ws);
+    assert_eq!(document["command"], "down");
+    assert_eq!(document["totals"]["migrated"], 4);
+    for db in &stores {
+        assert_eq!(db.version_rows(), ["a1"]);
+        assert_eq!(db.tables(), ["a1", "alembic_version"]);
+    }
+    assert_eq!(schema_rows(&tenants, "t1"), ["a1"]);
+    assert_eq!(schema_tables(&tenants, "t1"), ["a1", "alembic_version"]);
+
+    go(&["stamp", "a2"]).success();
+    assert_eq!(summary(&ws)["command"], "stamp");
+    assert!(stores.iter().all(|db| db.version_rows() == ["a2"]));
+    assert_eq!(schema_rows(&tenants, "t1"), ["a2"]);
+
+    let current = go(&["current"]).code(1);
+    assert!(
+        current
+            .stdout_text()
+            .contains("behind  1 pending (a3)  at a2"),
+        "{}",
+        current.stdout_text()
+    );
+    let checked = go(&["check", "--format", "json"]).code(1);
+    assert_eq!(json(&checked)["totals"]["behind"], 4);
+
+    let picked = run(
+        &ws,
+        &env,
+        &["up", "--db", "s00[02]", "--db", "t1", "--format", "json"],
+    )
+    .success();
+    let status = statuses(&json(&picked));
+    assert_eq!(
+        status.into_keys().collect::<Vec<_>>(),
+        ["s000", "s002", "t1"]
+    );
+    assert_eq!(stores[0].version_rows(), ["a3"]);
+    assert_eq!(stores[1].version_rows(), ["a2"]);
+    assert_eq!(schema_rows(&tenants, "t1"), ["a3"]);
+}

@@ -201,13 +201,13 @@ impl FleetOutput {
         if !self.quiet {
             lines.push(String::new());
             lines.push(format!(
-                "Fleet {}{}{}: {} database(s) in {} (jobs {}, per host {})",
+                "Fleet run `{}{}{}`: {} database(s) in {} (jobs {}, per host {})",
                 summary.command,
-                if summary.plan { " --plan" } else { "" },
                 summary
                     .target
                     .as_ref()
                     .map_or_else(String::new, |t| format!(" {t}")),
+                if summary.plan { " --plan" } else { "" },
                 summary.totals.databases,
                 seconds(summary.duration_ms),
                 summary.jobs,
@@ -217,7 +217,14 @@ impl FleetOutput {
         }
         let not_done = summary.not_done();
         if !not_done.is_empty() {
-            lines.push("Did not finish:".to_owned());
+            lines.push(
+                if summary.command == "current" || summary.command == "check" {
+                    "Not up to date:"
+                } else {
+                    "Did not finish:"
+                }
+                .to_owned(),
+            );
             let width = not_done.iter().map(|r| r.id.len()).max().unwrap_or(0);
             // Many databases skipped for one reason read better as one line.
             let mut skipped: BTreeMap<String, Vec<&str>> = BTreeMap::new();

@@ -322,6 +322,9 @@ fn finish(shared: &Shared, position: usize, record: &DbRecord) {
     state.running_per_host[shared.host_of[position]] -= 1;
     state.progress.remove(&position);
     let schedule = &shared.schedule;
+    if shared.stop.requests() > 0 && state.stopped.is_none() {
+        state.stopped = Some(StopReason::Signal);
+    }
     if position < schedule.canary {
         state.canaries_done += 1;
         if !record.status.finished() && state.stopped.is_none() {
@@ -340,7 +343,11 @@ fn finish(shared: &Shared, position: usize, record: &DbRecord) {
             }
         }
     }
-    state.records[position] = Some(record.clone());
+    // After an abort the main thread has taken the records and returned; a worker that
+    // ends meanwhile has nowhere to put its own.
+    if let Some(slot) = state.records.get_mut(position) {
+        *slot = Some(record.clone());
+    }
 }
 
 /// The reporter a database's migrator gets: events go to the observer tagged with the
