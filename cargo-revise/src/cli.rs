@@ -20,8 +20,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         DATABASE_URL in the workspace's .env file.\n\n\
         Commands that only read the graph keep the parsed headers of unchanged files in \
         target/revise/headers (under CARGO_TARGET_DIR when set); REVISE_NO_CACHE=1 turns this off.",
-    after_help = "Exit status: 0 success, 1 the operation failed (a revision failed, the database refused), \
-        2 bad usage or bad revision files, 141 the output of a command that only prints (current, \
+    after_help = "Exit status: 0 success, 1 the operation failed (a revision failed, the database refused; \
+        in a fleet run: any database not migrated, up to date or planned), 2 bad usage or bad revision files, \
+        130 a fleet run was interrupted (Ctrl-C, SIGTERM), 141 the output of a command that only prints (current, \
         history, heads, branches, show, check, --sql) was closed before it was all written.\n\n\
         When standard output goes away (a closed pipe, a full disk, a closed terminal), up, down, \
         stamp and test stop writing their report but not their work: they finish every revision, \
@@ -435,7 +436,7 @@ pub struct CurrentArgs {
 /// Which databases a fleet run works on, and how many at once (`up`, `down`, `stamp`,
 /// `current`, `check`).
 #[derive(Debug, Default, Args)]
-#[command(next_help_heading = "Fleet (many databases; SPEC section 11)")]
+#[command(next_help_heading = "Fleets: many databases at once")]
 pub struct FleetArgs {
     /// Run on every database of this fleet, declared in [workspace.metadata.revise.fleet.NAME] (repeatable)
     #[arg(long = "fleet", value_name = "NAME")]
@@ -469,7 +470,7 @@ impl FleetArgs {
 
 /// How a fleet run of `up`, `down` or `stamp` proceeds.
 #[derive(Debug, Default, Args)]
-#[command(next_help_heading = "Fleet (many databases; SPEC section 11)")]
+#[command(next_help_heading = "Fleets: many databases at once")]
 pub struct FleetRunArgs {
     /// The first N databases run alone, in order, before any other; if one does not finish, the rest are skipped
     #[arg(long, value_name = "N", default_value_t = 1)]

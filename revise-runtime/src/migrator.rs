@@ -601,3 +601,86 @@ fn left_behind(kept: &[String], transactional: bool) -> Option<String> {
         )
     })
 }
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+    use crate::embedded::{parse_files, EmbeddedFile};
+    use crate::VersionStore;
+
+    /// A reporter that asks to stop once `after` steps have finished.
+    struct StopAfter {
+        after: usize,
+        finished: usize,
+    }
+
+    impl Reporter for StopAfter {
+        fn report(&mut self, event: &RunEvent) {
+            if let RunEvent::StepFinished { .. } = event {
+                self.finished += 1;
+            }
+        }
+
+        fn stop_requested(&mut self) -> bool {
+            self.finished >= self.after
+        }
+    }
+
+    fn chain() -> Vec<(String, String)> {
+        ["s1", "s2", "s3"]
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let parent = if i == 0 { String::new() } else { format!("s{i}") };
+                (
+                    format!("app/migrations/{id}.sql"),
+                    format!("-- {id}\n-- Revision ID: {id}\n-- Revises: {parent}\n\n-- revise:up\nCREATE TABLE {id} (x INTEGER);\n"),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_stop_request_ends_the_run_between_two_revisions() {
+        let texts = chain();
+        let files: Vec<EmbeddedFile> = texts
+            .iter()
+            .map(|(path, text)| EmbeddedFile {
+                member: "app",
+                // Embedded files are `'static`, as `include_revisions!` makes them.
+                path: Box::leak(path.clone().into_boxed_str()),
+                text: Box::leak(text.clone().into_boxed_str()),
+            })
+            .collect();
+        let graph = parse_files(&files).expect("a graph");
+        let mut conn = crate::connect("sqlite::memory:").expect("in memory");
+        let migrator = Migrator::new(&graph);
+        let mut reporter = StopAfter {
+            after: 1,
+            finished: 0,
+        };
+        let stopped = migrator.upgrade_with(&mut conn, "heads", &mut reporter);
+        assert!(
+            matches!(&stopped, Err(MigrateError::Interrupted { applied: 1, rows }) if rows == &["s1"]),
+            "{stopped:?}"
+        );
+        assert_eq!(
+            conn.read_rows(&VersionTable::default()).expect("rows"),
+            Some(vec!["s1".to_owned()])
+        );
+        // A stop before the first step leaves the database as it was; without one the run
+        // completes.
+        let mut at_once = StopAfter {
+            after: 0,
+            finished: 0,
+        };
+        assert!(matches!(
+            migrator.upgrade_with(&mut conn, "heads", &mut at_once),
+            Err(MigrateError::Interrupted { applied: 0, .. })
+        ));
+        let outcome = migrator
+            .upgrade_with(&mut conn, "heads", &mut crate::SilentReport)
+            .expect("the rest runs");
+        assert_eq!(outcome.steps.len(), 2);
+    }
+}

@@ -1022,3 +1022,38 @@ fn down_stamp_current_and_check_run_over_a_fleet() {
     assert_eq!(stores[1].version_rows(), ["a2"]);
     assert_eq!(schema_rows(&tenants, "t1"), ["a3"]);
 }
+
+/// Durations vary from run to run; the rest of the report is pinned.
+fn without_durations(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            line.split(' ')
+                .map(|word| {
+                    let number = word.strip_suffix('s').unwrap_or("");
+                    if !number.is_empty() && number.parse::<f64>().is_ok() {
+                        "[T]"
+                    } else {
+                        word
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_report_off_a_terminal_is_one_line_per_database_and_a_summary() {
+    let ws = workspace(&["a1", "a2"]);
+    let stores = sqlite_files(&ws, "store_", 4);
+    stores[2].execute("CREATE TABLE a2 (x INTEGER);");
+    ws.append_manifest("[workspace.metadata.revise.fleet.stores]\nsqlite_glob = \"data/*.db\"\n");
+    let out = run(&ws, &[], &["up", "--fleet", "stores", "--jobs", "1"]).code(1);
+    insta::assert_snapshot!(
+        "up_report_off_a_terminal",
+        without_durations(&out.stdout_text())
+    );
+    let listed = run(&ws, &[], &["fleet", "list"]).success();
+    insta::assert_snapshot!("fleet_list", ws.redact(&listed.stdout_text()));
+}

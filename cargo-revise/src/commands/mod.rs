@@ -140,9 +140,12 @@ fn refuse_fleet_options_without_fleet(command: &Command) -> Result<(), CliError>
         Command::Current(args) if !args.fleet.active() && args.format == Format::Jsonl => {
             vec!["--format jsonl"]
         }
-        Command::Check(args)
-            if (!args.fleet.active() || args.schema) && args.format == Format::Jsonl =>
-        {
+        Command::Check(args) if args.schema && args.fleet.active() => {
+            return Err(CliError::bad_input(
+                "check --schema compares schema files with the revisions on a scratch database; it takes no --fleet",
+            ))
+        }
+        Command::Check(args) if !args.fleet.active() && args.format == Format::Jsonl => {
             vec!["--format jsonl"]
         }
         Command::History(args) if args.format == Format::Jsonl => vec!["--format jsonl"],
