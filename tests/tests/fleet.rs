@@ -632,8 +632,14 @@ fn ctrl_c_drains_at_revision_boundaries_and_leaves_no_lock() {
     for db in &dbs {
         assert_eq!(advisory_locks(db), 0, "{db:?}");
     }
-    // The next run completes them all.
-    run(&ws, &[("SERVER", &server)], &["up", "--fleet", "slow"]).success();
+    // The next run completes them all, finding no lock held (it would give up after 1 s).
+    run(
+        &ws,
+        &[("SERVER", &server)],
+        &["up", "--fleet", "slow", "--lock-timeout", "1"],
+    )
+    .success();
+    assert_eq!(summary(&ws)["totals"]["locked"], 0);
     assert!(dbs.iter().all(|db| db.version_rows() == ["k3"]));
 }
 
@@ -1056,4 +1062,67 @@ fn the_report_off_a_terminal_is_one_line_per_database_and_a_summary() {
     );
     let listed = run(&ws, &[], &["fleet", "list"]).success();
     insta::assert_snapshot!("fleet_list", ws.redact(&listed.stdout_text()));
+}
+
+/// A `sql` fleet whose catalog is a MariaDB table: columns are read by name, a number cast
+/// to text; each row names a database on the fleet's server.
+#[test]
+fn a_sql_fleet_on_a_mariadb_catalog_lists_its_databases() {
+    if !mysql_available("a_sql_fleet_on_a_mariadb_catalog_lists_its_databases") {
+        return;
+    }
+    let ws = workspace(&["a1", "a2"]);
+    let catalog = TestDb::mysql();
+    let shards: Vec<TestDb> = (0..3).map(|_| TestDb::mysql()).collect();
+    let mut setup =
+        String::from("CREATE TABLE shards (n INTEGER, name VARCHAR(64), live INTEGER);");
+    for (i, shard) in shards.iter().enumerate() {
+        setup.push_str(&format!(
+            "INSERT INTO shards VALUES ({i}, '{}', 1);",
+            shard.name().expect("a name")
+        ));
+    }
+    setup.push_str("INSERT INTO shards VALUES (9, 'retired_shard', 0);");
+    catalog.execute(&setup);
+    ws.append_manifest(
+        "[workspace.metadata.revise.fleet.shards]\nurl = \"env:SHARD_SERVER\"\ncatalog_url = \"env:CATALOG_URL\"\n\
+         sql = \"SELECT CONCAT('shard_', CAST(n AS CHAR)) AS id, name AS `database` FROM shards WHERE live = 1 ORDER BY n\"\n",
+    );
+    let server = server_url(&catalog, "mysql");
+    let catalog_url = catalog.url();
+    let env = [
+        ("SHARD_SERVER", server.as_str()),
+        ("CATALOG_URL", catalog_url.as_str()),
+    ];
+    let out = run(&ws, &env, &["up", "--fleet", "shards", "--format", "json"]).success();
+    let document = json(&out);
+    assert_eq!(
+        statuses(&document).into_keys().collect::<Vec<_>>(),
+        ["shard_0", "shard_1", "shard_2"]
+    );
+    for shard in &shards {
+        assert_eq!(shard.version_rows(), ["a2"]);
+    }
+    assert!(catalog.untouched());
+}
+
+/// `file = "-"`: the entries come from standard input (a list another tool produced).
+#[test]
+fn a_fleet_file_may_come_from_standard_input() {
+    let ws = workspace(&["a1"]);
+    ws.append_manifest("[workspace.metadata.revise.fleet.piped]\nfile = \"-\"\n");
+    let list = "[[entries]]\nid = \"one\"\nurl = \"sqlite://one.db\"\n\n[[entries]]\nid = \"two\"\nurl = \"sqlite://two.db\"\n";
+    let out = ws
+        .command()
+        .args(["up", "--fleet", "piped", "--format", "json"])
+        .write_stdin(list)
+        .assert()
+        .success();
+    assert_eq!(json(&out)["totals"]["migrated"], 2);
+    for name in ["one", "two"] {
+        assert_eq!(
+            TestDb::sqlite(ws.root().join(format!("{name}.db"))).version_rows(),
+            ["a1"]
+        );
+    }
 }
