@@ -1126,3 +1126,52 @@ fn a_fleet_file_may_come_from_standard_input() {
         );
     }
 }
+
+/// A server that accepts the connection and never answers (a listening socket nobody
+/// serves) makes its database unreachable after `--connect-timeout`, for PostgreSQL and
+/// MariaDB alike, instead of stalling the run.
+#[test]
+fn a_server_that_never_answers_is_unreachable_after_the_connect_timeout() {
+    let ws = workspace(&["a1"]);
+    let stores = sqlite_files(&ws, "s", 2);
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = silent.local_addr().expect("an address").port();
+    ws.append_manifest(
+        "[workspace.metadata.revise.fleet.mixed]\nentries = [\n  { id = \"pg_silent\", url = \"env:PG_SILENT\" },\n  { id = \"maria_silent\", url = \"env:MARIA_SILENT\" },\n  { id = \"s000\", url = \"sqlite://data/s000.db\" },\n  { id = \"s001\", url = \"sqlite://data/s001.db\" },\n]\n",
+    );
+    let pg = format!("postgres://postgres@127.0.0.1:{port}/x");
+    let maria = format!("mysql://root@127.0.0.1:{port}/x");
+    let mut ids = vec!["pg_silent"];
+    if mysql_available("the MariaDB half of the connect timeout") {
+        ids.push("maria_silent");
+    }
+    let mut args = vec![
+        "up",
+        "--fleet",
+        "mixed",
+        "--connect-timeout",
+        "1",
+        "--canary",
+        "0",
+    ];
+    for id in &ids {
+        args.extend(["--db", id]);
+    }
+    args.extend(["--db", "s00*"]);
+    let env = [("PG_SILENT", pg.as_str()), ("MARIA_SILENT", maria.as_str())];
+    let out = run(&ws, &env, &args).code(1);
+    let status = statuses(&summary(&ws));
+    for id in &ids {
+        assert_eq!(status[*id], "unreachable", "{}", out.stdout_text());
+    }
+    let stdout = out.stdout_text();
+    assert!(
+        stdout.contains("timeout expired"),
+        "libpq's own timeout: {stdout}"
+    );
+    if ids.contains(&"maria_silent") {
+        assert!(stdout.contains("no answer within 1 s"), "{stdout}");
+    }
+    assert!(stores.iter().all(|db| db.version_rows() == ["a1"]));
+    drop(silent);
+}
