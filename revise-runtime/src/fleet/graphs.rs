@@ -45,6 +45,14 @@ impl FleetGraphs {
         })
     }
 
+    /// Every entry runs `all` (no entry names `packages`).
+    pub fn of(all: RevisionGraph) -> Self {
+        Self {
+            all: Arc::new(all),
+            subsets: HashMap::new(),
+        }
+    }
+
     /// The graph `entry` runs.
     pub fn for_entry(&self, entry: &FleetEntry) -> &RevisionGraph {
         entry

@@ -387,3 +387,159 @@ impl Reporter for Tagged<'_> {
         self.shared.draining()
     }
 }
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+    use crate::backend::{DatabaseUrl, VersionTable};
+    use crate::embedded::{parse_files, EmbeddedFile};
+    use crate::fleet::{FleetGraphs, Operation};
+
+    /// Watches a run: how many databases were in flight at most, and the order they
+    /// started and ended in.
+    #[derive(Default)]
+    struct Watch {
+        in_flight: AtomicUsize,
+        most: AtomicUsize,
+        log: Mutex<Vec<String>>,
+    }
+
+    impl FleetObserver for Watch {
+        fn started(&self, entry: &FleetEntry) {
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            self.log
+                .lock()
+                .expect("log")
+                .push(format!("start {}", entry.id));
+        }
+
+        fn finished(&self, record: &DbRecord) {
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            self.log
+                .lock()
+                .expect("log")
+                .push(format!("end {}", record.id));
+        }
+    }
+
+    /// `count` SQLite files in `dir`, those in `broken` with the revision's table already
+    /// there (so it fails), and the work of applying one revision to each.
+    fn fleet(
+        dir: &std::path::Path,
+        count: usize,
+        broken: &[usize],
+    ) -> (Vec<FleetEntry>, Arc<DatabaseWork>) {
+        let graph = parse_files(&[EmbeddedFile {
+            member: "app",
+            path: "app/migrations/t1.sql",
+            text: "-- t1\n-- Revision ID: t1\n-- Revises:\n\n-- revise:up\nCREATE TABLE t1 (x INTEGER);\n",
+        }])
+        .expect("a graph");
+        let fleet: Arc<str> = "stores".into();
+        let entries = (0..count)
+            .map(|i| {
+                let path = dir.join(format!("s{i}.db"));
+                let mut conn =
+                    crate::connect(&DatabaseUrl::Sqlite { path: path.clone() }).expect("a file");
+                if broken.contains(&i) {
+                    conn.batch_execute("CREATE TABLE t1 (x INTEGER);")
+                        .expect("set up");
+                }
+                FleetEntry {
+                    id: format!("s{i}"),
+                    fleet: fleet.clone(),
+                    url: DatabaseUrl::Sqlite { path },
+                    schema: None,
+                    packages: None,
+                    create_schema: false,
+                }
+            })
+            .collect();
+        let work = DatabaseWork {
+            graphs: FleetGraphs::of(graph),
+            operation: Operation::Up("heads".to_owned()),
+            plan: false,
+            version_table: VersionTable::default(),
+            lock_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(10),
+        };
+        (entries, Arc::new(work))
+    }
+
+    fn schedule(canary: usize, max_failures: Option<usize>) -> Schedule {
+        Schedule {
+            jobs: 4,
+            per_host: 2,
+            canary,
+            fail_fast: false,
+            max_failures,
+        }
+    }
+
+    fn statuses(run: &FleetRun) -> Vec<DbStatus> {
+        run.records.iter().map(|r| r.status).collect()
+    }
+
+    #[test]
+    fn the_canary_runs_alone_and_sqlite_files_share_one_host() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let (entries, work) = fleet(dir.path(), 12, &[]);
+        let watch = Arc::new(Watch::default());
+        let run = schedule(1, None).run(entries, work, watch.clone(), StopSignal::new());
+        assert!(statuses(&run).iter().all(|s| *s == DbStatus::Migrated));
+        assert!(run.stopped.is_none() && !run.aborted);
+        let log = watch.log.lock().expect("log").clone();
+        assert_eq!(log[..2], ["start s0", "end s0"], "{log:?}");
+        assert!(
+            watch.most.load(Ordering::SeqCst) <= 2,
+            "per host 2: {log:?}"
+        );
+        // Records come in fleet order, whatever order they ended in.
+        let ids: Vec<&str> = run.records.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, (0..12).map(|i| format!("s{i}")).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_failed_canary_skips_the_rest_and_max_failures_stops_starting() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let (entries, work) = fleet(dir.path(), 5, &[0]);
+        let run =
+            schedule(1, None).run(entries, work, Arc::new(Watch::default()), StopSignal::new());
+        assert_eq!(
+            statuses(&run),
+            [
+                DbStatus::Failed,
+                DbStatus::Skipped,
+                DbStatus::Skipped,
+                DbStatus::Skipped,
+                DbStatus::Skipped
+            ]
+        );
+        assert_eq!(run.stopped, Some(StopReason::Canary("s0".to_owned())));
+
+        let dir = tempfile::tempdir().expect("a folder");
+        let (entries, work) = fleet(dir.path(), 6, &[0, 1]);
+        let one_at_a_time = Schedule {
+            jobs: 1,
+            ..schedule(0, Some(2))
+        };
+        let run = one_at_a_time.run(entries, work, Arc::new(Watch::default()), StopSignal::new());
+        assert_eq!(statuses(&run)[..2], [DbStatus::Failed, DbStatus::Failed]);
+        assert!(statuses(&run)[2..].iter().all(|s| *s == DbStatus::Skipped));
+        assert_eq!(run.stopped, Some(StopReason::MaxFailures(2)));
+    }
+
+    #[test]
+    fn a_stop_request_before_the_start_skips_everything() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let (entries, work) = fleet(dir.path(), 3, &[]);
+        let stop = StopSignal::new();
+        assert_eq!(stop.request(), 1);
+        let run = schedule(0, None).run(entries, work, Arc::new(Watch::default()), stop);
+        assert!(statuses(&run).iter().all(|s| *s == DbStatus::Skipped));
+        assert_eq!(run.stopped, Some(StopReason::Signal));
+    }
+}
