@@ -51,6 +51,7 @@ pub struct EntryDeclaration {
 
 /// Where a fleet's databases come from.
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(feature = "fleet"), allow(dead_code))]
 pub(crate) enum Source<'a> {
     Sql(&'a str),
     Databases(&'a [String]),
@@ -62,6 +63,7 @@ pub(crate) enum Source<'a> {
 
 impl FleetDeclaration {
     /// The one source, refusing none or several, and URLs with literal passwords.
+    #[cfg_attr(not(feature = "fleet"), allow(dead_code))]
     pub(crate) fn checked_source(&self, fleet: &str) -> Result<Source<'_>, FleetError> {
         let mut found = Vec::new();
         if let Some(sql) = &self.sql {
@@ -111,6 +113,7 @@ impl FleetDeclaration {
 
 /// A URL written into a Cargo manifest must not carry a password: manifests are committed.
 /// The message names the fleet and the key, never the value.
+#[cfg_attr(not(feature = "fleet"), allow(dead_code))]
 pub(crate) fn refuse_literal_password(
     fleet: &str,
     key: &str,

@@ -1,7 +1,8 @@
 //! Fleets: many databases migrated by one command (SPEC section 11).
 //!
 //! A fleet is a named list of databases declared in the workspace manifest
-//! (`[workspace.metadata.revise.fleet.NAME]`). This module turns declarations into entries and
+//! (`[workspace.metadata.revise.fleet.NAME]`). The declarations are part of every workspace
+//! (feature `workspace`); everything that runs fleets needs the feature `fleet`. This module turns declarations into entries and
 //! runs one operation over them; the work on each database is the ordinary [`Migrator`],
 //! whose events the scheduler only tags with the entry they belong to.
 //!
@@ -19,29 +20,48 @@
 //!
 //! [`Migrator`]: crate::Migrator
 
+// The declarations are read with every workspace (an application's build.rs reads the
+// same manifest); running fleets needs the `fleet` feature.
+#[cfg(feature = "fleet")]
 mod catalog;
 mod declaration;
+#[cfg(feature = "fleet")]
 mod entry;
+#[cfg(feature = "fleet")]
 mod graphs;
+#[cfg(feature = "fleet")]
 mod outcome;
+#[cfg(feature = "fleet")]
 mod scheduler;
+#[cfg(feature = "fleet")]
 mod secret;
+#[cfg(feature = "fleet")]
 mod select;
+#[cfg(feature = "fleet")]
 mod source;
+#[cfg(feature = "fleet")]
 mod work;
 
 use std::path::PathBuf;
 
 pub use declaration::{EntryDeclaration, FleetDeclaration};
+#[cfg(feature = "fleet")]
 pub use entry::{check_id, FleetEntry};
+#[cfg(feature = "fleet")]
 pub use graphs::FleetGraphs;
+#[cfg(feature = "fleet")]
 pub use outcome::{
     now_rfc3339, AppliedRevision, DbFailure, DbRecord, DbStatus, FleetSummary, Totals,
 };
+#[cfg(feature = "fleet")]
 pub use scheduler::{FleetObserver, FleetRun, Schedule, StopReason, StopSignal};
+#[cfg(feature = "fleet")]
 pub use secret::Secrets;
+#[cfg(feature = "fleet")]
 pub use select::{read_summary, Partition, Selection};
+#[cfg(feature = "fleet")]
 pub use source::{resolve_fleets, Resolver};
+#[cfg(feature = "fleet")]
 pub use work::{DatabaseWork, Operation};
 
 /// Why a fleet cannot be listed or run. Everything but [`FleetError::Catalog`] is bad input,
