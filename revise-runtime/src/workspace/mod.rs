@@ -394,6 +394,31 @@ mod tests {
     }
 
     #[test]
+    fn fleets_are_read_with_the_workspace_both_ways() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let root = std::fs::canonicalize(dir.path()).expect("canonical");
+        write(&root, "Cargo.toml", "[workspace]\nmembers = [\"app\"]\n\n[workspace.metadata.revise.fleet.stores]\nsqlite_glob = \"data/*.db\"\n\n[workspace.metadata.revise.fleet.shards]\nurl = \"env:SHARDS\"\ndatabases = [\"s1\", \"s2\"]\n");
+        write(&root, "app/Cargo.toml", &package("app"));
+        write(&root, "app/src/lib.rs", "");
+        let manifest = root.join("Cargo.toml");
+        for workspace in [
+            Workspace::discover(Some(&manifest)).expect("fast discovery"),
+            Workspace::from_cargo_metadata(Some(&manifest)).expect("cargo metadata"),
+        ] {
+            let names: Vec<&str> = workspace.config.fleet.keys().map(String::as_str).collect();
+            assert_eq!(names, ["shards", "stores"]);
+            assert_eq!(
+                workspace.config.fleet["shards"].databases,
+                Some(vec!["s1".to_owned(), "s2".to_owned()])
+            );
+        }
+        // A typo in a fleet is an error naming the manifest, as for any other key.
+        write(&root, "Cargo.toml", "[workspace]\nmembers = [\"app\"]\n\n[workspace.metadata.revise.fleet.stores]\nsqlite_globb = \"data/*.db\"\n");
+        let err = Workspace::discover(Some(&manifest)).expect_err("an unknown key");
+        assert!(err.to_string().contains("sqlite_globb"), "{err}");
+    }
+
+    #[test]
     fn implicit_path_members_fall_back_to_cargo() {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let root = std::fs::canonicalize(dir.path()).expect("canonical");
