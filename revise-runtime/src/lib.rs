@@ -5,7 +5,9 @@
 //! This crate parses the files ([`parse`]), validates the graph ([`graph`]), resolves
 //! targets ([`target`]), plans steps ([`plan`]) with Alembic's version-row rules
 //! ([`version_rows`]), and applies them on a database ([`backend`], [`migrator`]) while
-//! reporting progress ([`report`]). The `cargo revise` command is a thin layer over it.
+//! reporting progress ([`report`]). The module `fleet` (features `workspace` and `fleet`)
+//! runs the same migrator over many databases at once. The `cargo revise` command is a thin
+//! layer over it.
 //!
 //! # Migrating at start-up
 //!

@@ -15,7 +15,18 @@ use super::Context;
 
 /// `up [TARGET]`.
 pub fn up(context: &Context, args: &UpArgs) -> Result<(), CliError> {
-    let target = match (&args.target, context.global.packages.as_slice()) {
+    let target = up_target(context, args)?;
+    if args.run.sql {
+        return offline::run(context, Offline::Up, &target, args.run.dialect);
+    }
+    migrate(context, &args.run, |migrator, conn, report| {
+        migrator.upgrade_with(conn, &target, report)
+    })
+}
+
+/// The target of `up`: as given, else `MEMBER@head` with one `-p MEMBER`, else `heads`.
+fn up_target(context: &Context, args: &UpArgs) -> Result<String, CliError> {
+    Ok(match (&args.target, context.global.packages.as_slice()) {
         (Some(target), _) => target.clone(),
         (None, [package]) => {
             let member =
@@ -23,12 +34,6 @@ pub fn up(context: &Context, args: &UpArgs) -> Result<(), CliError> {
             format!("{}@head", member.label)
         }
         (None, _) => "heads".to_owned(),
-    };
-    if args.run.sql {
-        return offline::run(context, Offline::Up, &target, args.run.dialect);
-    }
-    migrate(context, &args.run, |migrator, conn, report| {
-        migrator.upgrade_with(conn, &target, report)
     })
 }
 
@@ -39,7 +44,7 @@ pub fn up_fleet(context: &Context, args: &UpArgs) -> Result<(), CliError> {
             "--sql writes one script and connects to nothing; it takes no --fleet",
         ));
     }
-    let target = args.target.clone().unwrap_or_else(|| "heads".to_owned());
+    let target = up_target(context, args)?;
     super::fleet::run(
         context,
         super::fleet::FleetCommand {
