@@ -911,6 +911,13 @@ fn bad_fleet_declarations_are_refused_before_anything_runs() {
     for store in &stores {
         assert!(store.untouched());
     }
+    // A selection that keeps nothing runs nothing, and says so.
+    let empty = run(&ws, &[], &["up", "--fleet", "stores", "--db", "nothing*"]).success();
+    assert!(
+        empty.stderr_text().contains("no database to run on"),
+        "{}",
+        empty.stderr_text()
+    );
     // The partitions of a fleet cover it exactly once.
     let mut seen = Vec::new();
     for share in ["hash:1/2", "hash:2/2"] {

@@ -76,6 +76,17 @@ pub fn run(context: &Context, command: FleetCommand<'_>) -> Result<(), CliError>
         chosen = chosen.with_retry(summary);
     }
     let entries = chosen.apply(resolve(context, &names, selection.connect_timeout)?);
+    if entries.is_empty() {
+        context.printer.warning(format!(
+            "no database to run on: fleet(s) {} list none{}",
+            names.join(", "),
+            if retry.is_some() || !selection.databases.is_empty() || selection.partition.is_some() {
+                " that --db, --partition or --retry keep"
+            } else {
+                ""
+            }
+        ));
+    }
     let graphs = FleetGraphs::build(&context.workspace, graph, &entries)?;
     let work = Arc::new(DatabaseWork {
         graphs,
