@@ -271,7 +271,20 @@ fn worker(shared: &Arc<Shared>) {
         let entry = &shared.entries[position];
         shared.observer.started(entry);
         let mut reporter = Tagged { shared, position };
-        let record = shared.work.run(entry, &mut reporter);
+        // A bug that panics in one database's run must not leave the run waiting for it
+        // forever: that database ends failed, and the others go on.
+        let record = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            shared.work.run(entry, &mut reporter)
+        }))
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            DbRecord::new(entry, DbStatus::Failed)
+                .with_message(format!("internal error (a bug; please report it): {what}"))
+        });
         finish(shared, position, &record);
         shared.observer.finished(&record);
         shared.wake.notify_all();
