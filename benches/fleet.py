@@ -12,7 +12,7 @@
 Then the peak memory (maximum resident set, /usr/bin/time) of `up --fleet` over 10 and over
 1,000 SQLite files: nothing is kept per database but its result, so the difference must stay
 under 16 MB. Writes benches/sections/fleet.md, which BENCHMARKS.md includes
-(benches/report.py), and regenerates BENCHMARKS.md.
+(benches/report.py), and puts the same section into BENCHMARKS.md in place.
 
 Needs the PostgreSQL server of the machine (127.0.0.1:5432, user postgres, trust) and psql;
 installs Alembic into target/bench-venv on first use, as benches/run.py does.
@@ -208,9 +208,25 @@ def render(results, memory):
     with open(SECTION, "w") as f:
         f.write("\n".join(lines))
     print("\n".join(lines))
-    import report  # noqa: E402
-    with open(os.path.join(HERE, "results.json")) as f:
-        report.write(json.load(f), os.path.join(REPO, "BENCHMARKS.md"))
+    update_benchmarks("\n".join(lines))
+
+
+def update_benchmarks(section):
+    """Puts the section into BENCHMARKS.md in place (replacing its previous text), leaving
+    the rest of the file as it is: regenerating the whole file with benches/report.py would
+    drop sections other benchmarks wrote there by hand."""
+    path = os.path.join(REPO, "BENCHMARKS.md")
+    with open(path) as f:
+        text = f.read()
+    title = section.splitlines()[0]
+    start = text.find(title)
+    if start >= 0:
+        end = text.find("\n## ", start + len(title))
+        text = text[:start] + section.rstrip() + "\n" + (text[end:] if end >= 0 else "")
+    else:
+        text = text.rstrip() + "\n\n" + section.rstrip() + "\n"
+    with open(path, "w") as f:
+        f.write(text)
 
 
 if __name__ == "__main__":

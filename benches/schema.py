@@ -93,12 +93,16 @@ def main():
     generate()
     up = hyperfine([("up", f"{REVISE} -q up", "rm -f bench.db")], args.runs)["up"]
     rest = hyperfine([
+        ("up in memory", f"{REVISE} -q --database-url sqlite::memory: up", None),
         ("check --schema", f"{REVISE} check --schema", None),
         ("schema", f"{REVISE} schema -p app", None),
     ], args.runs)
     check = rest["check --schema"]
     schema = rest["schema"]
+    memory = rest["up in memory"]
     ratio = check["median"] / up["median"]
+    # What the comparison adds to migrating the same revisions without writing to disk.
+    added = (check["median"] - memory["median"]) / up["median"]
     version = subprocess.run(["hyperfine", "--version"], capture_output=True, text=True).stdout.strip()
     lines = [
         "## The schema: `check --schema` against `up` (issue 16)",
@@ -112,12 +116,15 @@ def main():
         "| command | median | min | max |",
         "|---|---|---|---|",
     ]
-    for name, r in (("`up` (fresh file)", up), ("`check --schema`", check), ("`schema` (print)", schema)):
+    for name, r in (("`up` (fresh file)", up), ("`up` on `sqlite::memory:`", memory),
+                    ("`check --schema`", check), ("`schema` (print)", schema)):
         lines.append(f"| {name} | {r['median'] * 1000:.1f} ms | {r['min'] * 1000:.1f} ms | {r['max'] * 1000:.1f} ms |")
     lines += [
         "",
         f"`check --schema` takes {ratio:.2f}x the time of `up` (target: at most 1.10x): "
-        + ("met." if ratio <= 1.10 else "**missed**."),
+        + ("met." if ratio <= 1.10 else "**missed**.")
+        + " Its own migration runs in memory; against `up` in memory, the catalog, the parse and "
+        f"the comparison add {added * 100:.1f}% of the file `up`'s time.",
         "",
     ]
     os.makedirs(os.path.dirname(SECTION), exist_ok=True)

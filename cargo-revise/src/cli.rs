@@ -113,7 +113,7 @@ pub enum Command {
     /// Revert applied revisions down to TARGET (default: one step, `-1`)
     #[command(visible_alias = "downgrade")]
     Down(DownArgs),
-    /// Show the revisions the database stands at
+    /// Show the revisions the database stands at, as `alembic current` lists them (`-v`: in full)
     Current(CurrentArgs),
     /// Show the revision graph, newest first
     History(HistoryArgs),
@@ -133,10 +133,80 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Turn another tool's migrations into revision files
     Import(ImportArgs),
-    /// The stairway test: on a scratch database, apply each revision, revert it, re-apply it, and check that each down restores the schema
+    /// The stairway test: on a scratch database, apply each revision, revert it, re-apply it, and check that each down restores the schema (on a difference: each object that differs, with both versions; -v shows all of a long diff)
     Test(StairwayArgs),
     /// Fleets: named lists of databases that up, down, stamp, current and check run on with --fleet
     Fleet(FleetCommandArgs),
+    /// Create, drop, reset or set up the configured database itself
+    Database(DatabaseArgs),
+    /// Print a shell completion script (for `cargo-revise`, and `cargo revise` where cargo's own completion hands over)
+    Completions(CompletionsArgs),
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Install, for example: `cargo revise completions bash > ~/.local/share/bash-completion/completions/cargo-revise`, `cargo revise completions zsh > ~/.zfunc/_cargo-revise`, `cargo revise completions fish > ~/.config/fish/completions/cargo-revise.fish`.\n\n\
+        bash (with bash-completion 2.12 or later) and zsh complete `cargo revise ...` through cargo's own completion, which hands `revise` over to this script; the fish script also registers `cargo revise`; powershell and elvish complete `cargo-revise ...`."
+)]
+pub struct CompletionsArgs {
+    /// The shell to write the script for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `database`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The database is the configured DATABASE_URL's: the file for SQLite, the database named by the URL's path on PostgreSQL and MySQL/MariaDB. Creating and dropping a server database goes through the server's maintenance database (`postgres` on PostgreSQL; none on MySQL), so the URL's user needs the right to create databases."
+)]
+pub struct DatabaseArgs {
+    /// What to do with the database.
+    #[command(subcommand)]
+    pub action: DatabaseAction,
+}
+
+/// The `database` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DatabaseAction {
+    /// Create the database; does nothing (and says so) when it exists
+    Create,
+    /// Drop the database; asks first on a terminal, needs -y otherwise
+    Drop(DropArgs),
+    /// Drop the database, create it again and apply every revision (`up`)
+    Reset(ResetArgs),
+    /// Create the database if it is missing, then apply every revision (`up`)
+    Setup(SetupArgs),
+}
+
+/// `database drop`.
+#[derive(Debug, Args)]
+pub struct DropArgs {
+    /// Drop without asking (needed when standard input is not a terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// End other sessions on the database first (PostgreSQL's `WITH (FORCE)`; `KILL` on MySQL)
+    #[arg(short = 'f', long)]
+    pub force: bool,
+}
+
+/// `database reset`.
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// How to drop.
+    #[command(flatten)]
+    pub drop: DropArgs,
+    /// Seconds to wait for another migration run before giving up
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lock_timeout: u64,
+}
+
+/// `database setup`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Seconds to wait for another migration run before giving up
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lock_timeout: u64,
 }
 
 impl Command {
@@ -155,7 +225,8 @@ impl Command {
             | Command::Check(_)
             | Command::Fleet(_) => OutputRole::Result,
             Command::Schema(args) if !args.write => OutputRole::Result,
-            Command::Schema(_) => OutputRole::Report,
+            Command::Completions(_) => OutputRole::Result,
+            Command::Schema(_) | Command::Database(_) => OutputRole::Report,
             Command::Init(_)
             | Command::New(_)
             | Command::Up(_)
@@ -174,6 +245,10 @@ pub struct StairwayArgs {
     /// Seconds to wait for locks on the scratch database
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub lock_timeout: u64,
+    /// Output format: `json` prints one document with the revisions that passed and, on a
+    /// failure, the objects that differ with both versions (exit status 1 still)
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 /// Where the schema commands make their scratch database.
@@ -298,6 +373,9 @@ pub struct StampArgs {
     /// The SQL dialect of --sql [default: from the database URL's scheme]
     #[arg(long, value_enum, value_name = "DIALECT", requires = "sql")]
     pub dialect: Option<SqlDialect>,
+    /// Output format of a fleet run (with --fleet): `json` one document, `jsonl` one line per event
+    #[arg(long, value_enum, default_value_t = Format::Human, conflicts_with = "sql")]
+    pub format: Format,
 }
 
 /// `init`.
@@ -320,7 +398,9 @@ pub struct NewArgs {
     /// Chain onto this revision instead of the member's single head
     #[arg(long, value_name = "REV")]
     pub head: Option<String>,
-    /// Revisions (of any member) that must be applied before this one (repeatable)
+    /// A revision (of any member) that must be applied before this one (repeatable): an id
+    /// or unique prefix, LABEL@head, LABEL@ID, head or heads, written as the full id it names;
+    /// a branch label is written as the label, naming the revision that declares it
     #[arg(long = "depends-on", value_name = "REV")]
     pub depends_on: Vec<String>,
     /// Extra branch labels for the new revision (repeatable)
@@ -358,6 +438,21 @@ pub struct RunArgs {
     /// The SQL dialect of --sql [default: from the database URL's scheme]
     #[arg(long, value_enum, value_name = "DIALECT", requires = "sql")]
     pub dialect: Option<SqlDialect>,
+    /// Output format: `json` prints the run as one JSON document (no report, no progress bar); with --fleet, the fleet's summary, and `jsonl` one line per event as it happens
+    #[arg(long, value_enum, default_value_t = Format::Human, conflicts_with = "sql")]
+    pub format: Format,
+}
+
+impl RunArgs {
+    /// A run of every revision with the report, as `database reset` and `setup` do.
+    pub fn report(lock_timeout: u64) -> Self {
+        Self {
+            lock_timeout,
+            sql: false,
+            dialect: None,
+            format: Format::Human,
+        }
+    }
 }
 
 /// The dialects `--sql` can write.
@@ -435,7 +530,7 @@ pub struct CurrentArgs {
 
 /// Which databases a fleet run works on, and how many at once (`up`, `down`, `stamp`,
 /// `current`, `check`).
-#[derive(Debug, Default, Args)]
+#[derive(Debug, Args)]
 #[command(next_help_heading = "Fleets: many databases at once")]
 pub struct FleetArgs {
     /// Run on every database of this fleet, declared in [workspace.metadata.revise.fleet.NAME] (repeatable)
@@ -461,6 +556,34 @@ pub struct FleetArgs {
     pub partition: Option<revise_runtime::fleet::Partition>,
 }
 
+/// No fleet, with the flags' defaults (for runs a command makes itself, as `database setup`).
+impl Default for FleetArgs {
+    fn default() -> Self {
+        Self {
+            fleets: Vec::new(),
+            all_fleets: false,
+            databases: Vec::new(),
+            jobs: 4,
+            per_host: 2,
+            connect_timeout: 10,
+            partition: None,
+        }
+    }
+}
+
+/// The flags' defaults.
+impl Default for FleetRunArgs {
+    fn default() -> Self {
+        Self {
+            canary: 1,
+            fail_fast: false,
+            max_failures: None,
+            plan: false,
+            retry: None,
+        }
+    }
+}
+
 impl FleetArgs {
     /// Whether these flags ask for a fleet run.
     pub fn active(&self) -> bool {
@@ -469,7 +592,7 @@ impl FleetArgs {
 }
 
 /// How a fleet run of `up`, `down` or `stamp` proceeds.
-#[derive(Debug, Default, Args)]
+#[derive(Debug, Args)]
 #[command(next_help_heading = "Fleets: many databases at once")]
 pub struct FleetRunArgs {
     /// The first N databases run alone, in order, before any other; if one does not finish, the rest are skipped
@@ -487,9 +610,6 @@ pub struct FleetRunArgs {
     /// Only the databases that did not end migrated or up to date in this summary (target/revise/fleet-last.json)
     #[arg(long, value_name = "SUMMARY.json")]
     pub retry: Option<PathBuf>,
-    /// Output format of a fleet run: lines and a summary, one JSON document, or JSON lines as things happen
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
 }
 
 /// `fleet`.
@@ -527,7 +647,7 @@ pub struct HistoryArgs {
         allow_hyphen_values = true
     )]
     pub rev_range: Option<String>,
-    /// Mark the revisions the database stands at with `(current)`
+    /// Mark the version table's rows with `(current)`
     #[arg(short = 'i', long)]
     pub indicate_current: bool,
     /// Output format

@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 
+use revise_runtime::failure::{FailedStatement, SqlFailure};
 use revise_runtime::migrator::MigrateError;
 use revise_runtime::source::LoadErrors;
 
@@ -32,6 +33,20 @@ pub struct Location {
     pub path: PathBuf,
     /// The line, when known.
     pub line: Option<usize>,
+    /// The statement to show under it instead of the file's one line: what ran, which is
+    /// also what an error position counts in.
+    pub statement: Option<FailedStatement>,
+}
+
+impl Location {
+    /// A line of a file (or the whole file).
+    pub fn at(path: impl Into<PathBuf>, line: Option<usize>) -> Self {
+        Self {
+            path: path.into(),
+            line,
+            statement: None,
+        }
+    }
 }
 
 /// One error to show the user.
@@ -41,6 +56,19 @@ pub struct Problem {
     pub message: String,
     /// Where, if anywhere.
     pub location: Option<Location>,
+    /// What else is known, one `= ...` line each (the database's detail and hint).
+    pub notes: Vec<String>,
+}
+
+impl Problem {
+    /// A sentence without location or notes.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            location: None,
+            notes: Vec::new(),
+        }
+    }
 }
 
 /// Everything a failed command shows, and its exit status.
@@ -68,10 +96,7 @@ impl CliError {
     fn single(status: Status, message: impl Into<String>) -> Self {
         Self {
             status,
-            problems: vec![Problem {
-                message: message.into(),
-                location: None,
-            }],
+            problems: vec![Problem::new(message)],
             hint: None,
         }
     }
@@ -100,10 +125,8 @@ impl From<LoadErrors> for CliError {
                 };
                 Problem {
                     message,
-                    location: Some(Location {
-                        path: e.path().to_owned(),
-                        line: e.line(),
-                    }),
+                    location: Some(Location::at(e.path(), e.line())),
+                    notes: Vec::new(),
                 }
             })
             .collect();
@@ -122,26 +145,87 @@ impl From<MigrateError> for CliError {
         } else {
             Status::Failed
         };
-        let location = match &error {
-            MigrateError::StepFailed { path, line, .. } => Some(Location {
-                path: path.into(),
-                line: Some(*line),
-            }),
-            _ => None,
+        let problem = match error {
+            MigrateError::StepFailed {
+                id,
+                path,
+                line,
+                verb,
+                failure,
+            } => failed_revision(&id, path, line, verb, *failure),
+            other => Problem::new(other.to_string()),
         };
         Self {
             status,
-            problems: vec![Problem {
-                message: error.to_string(),
-                location,
-            }],
+            problems: vec![problem],
             hint: None,
         }
+    }
+}
+
+/// A failed revision as cargo would show it: the database's message, `-->` at the
+/// statement with its first lines, then what the database added.
+fn failed_revision(
+    id: &str,
+    path: String,
+    line: usize,
+    verb: &str,
+    failure: SqlFailure,
+) -> Problem {
+    let place = failure
+        .statement
+        .as_ref()
+        .map(|s| format!(" (statement {} of {})", s.number, s.count))
+        .unwrap_or_default();
+    let mut notes = Vec::new();
+    let labelled = [
+        ("detail", &failure.detail),
+        ("hint", &failure.hint),
+        ("code", &failure.code),
+    ];
+    for (label, value) in labelled {
+        if let Some(value) = value {
+            notes.push(format!("{label}: {value}"));
+        }
+    }
+    if let Some(at) = failure.statement.as_ref().and_then(|s| s.error_at) {
+        notes.push(format!(
+            "position: line {}, column {} (where the database points)",
+            at.line, at.column
+        ));
+    }
+    if failure.statement.is_none() {
+        notes.push(
+            "note: the database did not say which statement failed; the line is the section's marker"
+                .to_owned(),
+        );
+    }
+    Problem {
+        message: format!(
+            "revision {id} failed while {verb}{place}: {}",
+            failure.message
+        ),
+        location: Some(Location {
+            path: path.into(),
+            line: Some(line),
+            statement: failure.statement,
+        }),
+        notes,
     }
 }
 
 impl From<revise_runtime::DbError> for CliError {
     fn from(error: revise_runtime::DbError) -> Self {
         Self::failed(error.to_string())
+    }
+}
+
+impl From<revise_runtime::backend::database::AdminError> for CliError {
+    fn from(error: revise_runtime::backend::database::AdminError) -> Self {
+        if error.is_bad_input() {
+            Self::bad_input(error.to_string())
+        } else {
+            Self::failed(error.to_string())
+        }
     }
 }

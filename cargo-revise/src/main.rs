@@ -29,6 +29,11 @@ fn main() -> ExitCode {
         args.remove(1);
     }
     let cli = Cli::parse_from(args);
+    // Completion scripts are written before looking for a workspace: they need none.
+    if let cli::Command::Completions(args) = &cli.command {
+        commands::completions::run(args);
+        return ExitCode::SUCCESS;
+    }
     let printer = Printer::new(&cli.global);
     let workspace = match Workspace::discover(cli.global.manifest_path.as_deref()) {
         Ok(workspace) => workspace,

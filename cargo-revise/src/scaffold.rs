@@ -25,6 +25,8 @@ pub struct NewRevision<'a> {
     pub depends_on: &'a [String],
     /// `Branch Labels` entries.
     pub branch_labels: &'a [String],
+    /// `Create Date`, when it is not now (an imported migration keeps its own).
+    pub create_date: Option<&'a str>,
 }
 
 /// A random 12-character hexadecimal id, like Alembic's.
@@ -76,7 +78,10 @@ pub fn render_revision_with(new: &NewRevision<'_>, up: &str, down: &str) -> Stri
         .replace("{message}", &message)
         .replace("{revision_id}", new.id)
         .replace("{revises}", &new.revises.join(", "))
-        .replace("{create_date}", &create_date())
+        .replace(
+            "{create_date}",
+            &new.create_date.map_or_else(create_date, str::to_owned),
+        )
         .replace("{extra_headers}\n", &extra)
         .replace("{up}", up.trim_end())
         .replace("{down}", down.trim_end())
@@ -128,6 +133,7 @@ mod tests {
             revises: &["p1".to_owned()],
             depends_on: &["other".to_owned()],
             branch_labels: &[],
+            create_date: Some("2019-02-26 00:29:46.000000"),
         });
         let rev = revise_runtime::parse::parse_revision("x.sql".as_ref(), "m", text.as_bytes())
             .expect("parses");
@@ -135,6 +141,10 @@ mod tests {
         assert_eq!(rev.revises[0].as_str(), "p1");
         assert_eq!(*rev.depends_on, ["other"]);
         assert!(rev.down.is_some());
+        assert_eq!(
+            rev.create_date.as_deref(),
+            Some("2019-02-26 00:29:46.000000")
+        );
     }
 
     #[test]

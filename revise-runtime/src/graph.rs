@@ -775,11 +775,13 @@ pub(crate) mod tests {
                 sql: String::new(),
                 transactional: true,
                 line: 1,
+                leading_lines: 0,
             },
             down: Some(Section {
                 sql: String::new(),
                 transactional: true,
                 line: 2,
+                leading_lines: 0,
             }),
             origin: Origin {
                 member: member.into(),

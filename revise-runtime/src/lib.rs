@@ -11,7 +11,9 @@
 //!
 //! # Migrating at start-up
 //!
-//! An application embeds its workspace's revisions with `build.rs` (feature `build`):
+//! An application embeds its workspace's revisions with `build.rs` (feature `build`, asked
+//! for in `[build-dependencies]` with `default-features = false` so that the build script
+//! compiles neither diesel nor SQLite):
 //!
 //! ```ignore
 //! // build.rs
@@ -48,12 +50,25 @@
 //! assert_eq!(migrator.current(&mut conn)?.len(), 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Features
+//!
+//! - `sqlite` (default), `postgres`, `mysql`: the backends; each turns on `diesel`.
+//! - `diesel`: everything that talks to a database ([`connect`], [`DatabaseConnection`], the
+//!   run lock, [`backend::database`], [`diesel_interop`]). Without it the crate is the reader
+//!   (parse, graph, plan, embedding, [`Migrator`] over the [`VersionStore`] trait) and
+//!   compiles no C library.
+//! - `workspace`: reading Cargo workspaces (and the fleets they declare); `build`:
+//!   `revise_runtime::build`, for build.rs.
+//! - `fleet`: running a fleet, many databases from one command (the module `fleet`).
 
 pub mod backend;
 #[cfg(feature = "build")]
 pub mod build;
+#[cfg(feature = "diesel")]
 pub mod diesel_interop;
 pub mod embedded;
+pub mod failure;
 #[cfg(feature = "workspace")]
 pub mod fleet;
 pub mod graph;
@@ -66,14 +81,19 @@ pub mod report;
 pub mod revision;
 #[cfg(feature = "schema")]
 pub mod schema;
+#[cfg(feature = "diesel")]
+pub mod snapshot;
 pub mod source;
 pub mod target;
 pub mod version_rows;
 #[cfg(feature = "workspace")]
 pub mod workspace;
 
-pub use backend::{connect, DatabaseConnection, DatabaseUrl, DbError, VersionStore, VersionTable};
+#[cfg(feature = "diesel")]
+pub use backend::{connect, DatabaseConnection};
+pub use backend::{DatabaseUrl, DbError, VersionStore, VersionTable};
 pub use embedded::{EmbeddedFile, EmbeddedRevisions};
+pub use failure::{FailedStatement, SqlFailure, TextPosition};
 pub use graph::{Node, NodeSet, RevisionGraph};
 pub use migrator::{MigrateError, Migrator, Outcome};
 pub use report::{report_errors, PlainReport, Reporter, RunEvent, SilentReport};

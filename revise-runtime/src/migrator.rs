@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::backend::{DbError, StepError, StepWork, VersionChange, VersionStore, VersionTable};
+use crate::failure::SqlFailure;
 use crate::graph::{Node, NodeSet, RevisionGraph};
 use crate::plan::{self, DowngradeGoal, Plan, PlanError, UpgradeGoal};
 use crate::report::{PlainReport, Reporter, RevisionSummary, RunEvent};
@@ -43,19 +44,29 @@ pub enum MigrateError {
         rows: Vec<String>,
     },
     /// A revision's SQL failed.
-    #[error("revision {id} ({path}) failed while {verb}: {message}")]
+    #[error("revision {id} ({path}:{line}) failed while {verb}{at}: {failure}", at = statement_place(failure))]
     StepFailed {
         /// The revision.
         id: String,
         /// Its file.
         path: String,
-        /// The line of the section that failed.
+        /// The line of the statement that failed, or of the section's marker when the
+        /// statement could not be told.
         line: usize,
         /// `upgrading` or `downgrading`.
         verb: &'static str,
-        /// The database's message.
-        message: String,
+        /// What the database said, and which statement failed.
+        failure: Box<SqlFailure>,
     },
+}
+
+/// ", statement 3 of 10" when the statement is known.
+fn statement_place(failure: &SqlFailure) -> String {
+    failure
+        .statement
+        .as_ref()
+        .map(|s| format!(", statement {} of {}", s.number, s.count))
+        .unwrap_or_default()
 }
 
 impl MigrateError {
@@ -486,14 +497,18 @@ impl<'g> Migrator<'g> {
         reporter: &mut dyn Reporter,
     ) -> MigrateError {
         let revision = self.graph.revision(node);
-        let (message, left_behind) = match failure {
-            StepError::Sql { message, kept } => {
-                let transactional =
-                    section_of(revision, direction).is_some_and(|s| s.transactional);
-                (message, left_behind(&kept, transactional))
+        let section = section_of(revision, direction);
+        let (failure, left_behind) = match failure {
+            StepError::Sql { failure, kept } => {
+                let transactional = section.is_some_and(|s| s.transactional);
+                (failure, left_behind(&kept, transactional))
             }
             StepError::Db(e) => return MigrateError::Db(e),
-            other => (other.to_string(), None),
+            other => (Box::new(SqlFailure::message(other.to_string())), None),
+        };
+        let line = match &failure.statement {
+            Some(statement) => statement.line,
+            None => section.map_or(1, |s| shown_line(s.line)),
         };
         // Best effort: say where the database stands now.
         let rows = conn
@@ -505,17 +520,18 @@ impl<'g> Migrator<'g> {
             revision: self.summary(node),
             rows,
             left_behind,
+            line,
+            failure: (*failure).clone(),
         });
-        let section = section_of(revision, direction);
         MigrateError::StepFailed {
             id: revision.id.to_string(),
             path: revision.origin.path.display().to_string(),
-            line: section.map_or(1, |s| shown_line(s.line)),
+            line,
             verb: match direction {
                 Direction::Up => "upgrading",
                 Direction::Down => "downgrading",
             },
-            message,
+            failure,
         }
     }
 

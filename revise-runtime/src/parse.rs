@@ -216,7 +216,10 @@ impl FileParser {
     ) -> Result<(), ParseErrorKind> {
         if let Some(marker) = parse_marker(line)? {
             self.close_section(text, line_start);
-            let after_marker = (line_start + line.len() + 1).min(text.len());
+            // The marker's own line break (LF or CRLF) is not part of the section.
+            let after_marker = text[line_start..]
+                .find('\n')
+                .map_or(text.len(), |p| line_start + p + 1);
             return self.open_section(number, after_marker, marker);
         }
         match self.current {
@@ -233,7 +236,11 @@ impl FileParser {
         };
         let section = if up { &mut self.up } else { &mut self.down };
         if let Some(section) = section {
-            let sql = text[self.section_start..end].trim();
+            let raw = &text[self.section_start..end];
+            let sql = raw.trim();
+            let skipped = &raw[..raw.len() - raw.trim_start().len()];
+            let leading = skipped.bytes().filter(|&b| b == b'\n').count();
+            section.leading_lines = u16::try_from(leading).unwrap_or(u16::MAX);
             section.sql = if sql.contains('\r') {
                 sql.replace("\r\n", "\n")
             } else {
@@ -341,6 +348,7 @@ impl FileParser {
             sql: String::new(),
             transactional: marker.transactional,
             line: stored_line(number),
+            leading_lines: 0,
         });
         self.current = Some(marker.up);
         self.section_start = sql_start;
@@ -472,6 +480,20 @@ mod tests {
     }
 
     #[test]
+    fn a_place_in_the_sql_maps_back_to_its_file_line() {
+        let text = "-- m\r\n-- Revision ID: a\r\n-- revise:up\r\n\r\n  \r\nSELECT 1;\r\nSELECT\r\n  2;\r\n-- revise:down\nSELECT 3;";
+        let rev = parse(text).expect("valid");
+        assert_eq!(rev.up.line, 3);
+        assert_eq!(rev.up.leading_lines, 2);
+        assert_eq!(rev.up.sql_line(), 6);
+        assert_eq!(rev.up.line_of(0), 6);
+        let two = rev.up.sql.find('2').expect("a 2");
+        assert_eq!(rev.up.line_of(two), 8);
+        let down = rev.down.expect("down");
+        assert_eq!((down.sql_line(), down.leading_lines), (10, 0));
+    }
+
+    #[test]
     fn crlf_inside_sections_becomes_lf_and_lone_carriage_returns_stay() {
         let text = "-- m\r\n-- Revision ID: a\r\n-- revise:up\r\nSELECT 1;\r\nSELECT '\r';\r\n\r\n-- revise:down\r\nSELECT 2;";
         let rev = parse(text).expect("valid");
@@ -486,8 +508,10 @@ mod tests {
         let headers = parse_revision_without_sql(path, "m", FULL.as_bytes()).expect("valid");
         assert!(headers.up.sql.is_empty());
         full.up.sql.clear();
+        full.up.leading_lines = 0;
         if let Some(down) = &mut full.down {
             down.sql.clear();
+            down.leading_lines = 0;
         }
         assert_eq!(headers, full);
         let broken = "-- m\n-- Revision ID: a\n-- revise:up\nSELECT 1;\n-- revise:sideways\n";

@@ -7,6 +7,7 @@
 use std::io::Write;
 use std::time::Duration;
 
+use crate::failure::SqlFailure;
 use crate::version_rows::Direction;
 
 /// A revision as a report shows it.
@@ -88,6 +89,11 @@ pub enum RunEvent {
         rows: Vec<String>,
         /// What may remain of the failed revision, where the database could not roll it back.
         left_behind: Option<String>,
+        /// The line of the file where the failing statement starts (the section's marker
+        /// when the statement could not be told), as in the error the run returns.
+        line: usize,
+        /// What the database said, and which statement failed.
+        failure: SqlFailure,
     },
 }
 
@@ -222,10 +228,12 @@ impl<W: Write> PlainReport<W> {
                 revision,
                 rows,
                 left_behind,
+                line,
+                ..
             } => {
                 let mut lines = vec![
                     format!(
-                        "{}Migration {} failed ({}); it was rolled back",
+                        "{}Migration {} failed ({}:{line}); it was rolled back",
                         icon("❌ ", ""),
                         revision.id,
                         revision.path
@@ -242,7 +250,7 @@ impl<W: Write> PlainReport<W> {
                 ];
                 if let Some(left) = left_behind {
                     lines[0] = format!(
-                        "{}Migration {} failed ({})",
+                        "{}Migration {} failed ({}:{line})",
                         icon("❌ ", ""),
                         revision.id,
                         revision.path
@@ -461,6 +469,33 @@ mod tests {
         assert_eq!(
             error_text(&nested),
             "error: connecting to the database failed\n  caused by: connection refused\n"
+        );
+    }
+
+    #[test]
+    fn a_failure_names_the_file_and_the_line_of_its_statement() {
+        let report = PlainReport::new(Vec::new(), false);
+        let failed = |left_behind: Option<&str>| RunEvent::Failed {
+            revision: summary("u3", "Create u3"),
+            rows: vec!["u2".into()],
+            left_behind: left_behind.map(Into::into),
+            line: 12,
+            failure: SqlFailure::message("no such table: t"),
+        };
+        assert_eq!(
+            report.lines(&failed(None)),
+            [
+                "Migration u3 failed (m/u3.sql:12); it was rolled back",
+                "Database remains at version: u2",
+            ]
+        );
+        assert_eq!(
+            report.lines(&failed(Some("1 statement(s) ran"))),
+            [
+                "Migration u3 failed (m/u3.sql:12)",
+                "Database remains at version: u2",
+                "warning: 1 statement(s) ran",
+            ]
         );
     }
 

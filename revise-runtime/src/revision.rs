@@ -87,6 +87,29 @@ pub struct Section {
     /// The line of the marker, so that a failing statement can be located. (`u32`, like the
     /// header lines: 10,000 revisions are held at once, so every byte of them counts.)
     pub line: u32,
+    /// How many lines below the marker `sql` starts (the blank lines the parser trimmed
+    /// away), so that a place in `sql` maps back to a line of the file. A `u16` fits in the
+    /// padding after `line`; it saturates, so only a section whose SQL starts more than
+    /// 65,535 lines below its marker would point at the wrong line. Zero in the headers kept
+    /// by the read-only commands, which carry no SQL.
+    pub leading_lines: u16,
+}
+
+impl Section {
+    /// The file line on which `sql` starts.
+    pub fn sql_line(&self) -> usize {
+        shown_line(self.line)
+            .saturating_add(1)
+            .saturating_add(usize::from(self.leading_lines))
+    }
+
+    /// The file line of byte `offset` of `sql` (every line break in `sql` is one in the file:
+    /// the parser only turns CRLF into LF).
+    pub fn line_of(&self, offset: usize) -> usize {
+        let before = self.sql.get(..offset).unwrap_or(&self.sql);
+        self.sql_line()
+            .saturating_add(before.bytes().filter(|&b| b == b'\n').count())
+    }
 }
 
 /// Where a revision came from: its member and its file.

@@ -225,8 +225,9 @@ pub fn resolve_reference(graph: &RevisionGraph, text: &str) -> Result<Node, Targ
     }
 }
 
-/// Resolves text that names exactly one revision: an id, prefix or label, `head`,
-/// `LABEL@head` or `LABEL@ID` (for `show`, `--head`, `merge`).
+/// Resolves text that names exactly one revision: an id, prefix or label, `head`, `heads`
+/// when there is a single head (as Alembic's `get_revision`), `LABEL@head` or `LABEL@ID`
+/// (for `show`, `--head`, `--depends-on`, `merge`).
 pub fn resolve_single(graph: &RevisionGraph, text: &str) -> Result<Node, TargetError> {
     let target = Target::parse(text)?;
     let (owner, inner) = match &target {
@@ -235,6 +236,17 @@ pub fn resolve_single(graph: &RevisionGraph, text: &str) -> Result<Node, TargetE
     };
     let node = match inner {
         Target::Head => single_head(graph, owner, text)?,
+        // `heads` names the heads through dependencies too (Alembic's `_real_heads`).
+        Target::Heads => match graph.real_heads().as_slice() {
+            [] => return Err(TargetError::Unknown(text.to_owned())),
+            [one] => Some(*one),
+            many => {
+                return Err(TargetError::MultipleHeads {
+                    target: text.to_owned(),
+                    heads: many.iter().map(|&n| graph.id(n).to_owned()).collect(),
+                })
+            }
+        },
         Target::Revision {
             reference,
             offset: 0,
@@ -245,6 +257,21 @@ pub fn resolve_single(graph: &RevisionGraph, text: &str) -> Result<Node, TargetE
         _ => None,
     };
     node.ok_or_else(|| TargetError::Malformed(text.to_owned()))
+}
+
+/// What a new revision's `Depends On` records for `text` (`new --depends-on`), as Alembic's
+/// `revision --depends-on` writes it: a branch label stays the label, which names the
+/// revision that declares it; every other form that names one revision (an id or a unique
+/// prefix, `head`, `heads` when there is one, `LABEL@head`, `LABEL@ID`) becomes that
+/// revision's full id, so the file never depends on a prefix that a later revision could
+/// make ambiguous.
+pub fn resolve_dependency(graph: &RevisionGraph, text: &str) -> Result<String, TargetError> {
+    let text = text.trim();
+    let node = resolve_single(graph, text)?;
+    if graph.node(text).is_none() && graph.label_owner(text) == Some(node) {
+        return Ok(text.to_owned());
+    }
+    Ok(graph.id(node).to_owned())
 }
 
 /// Resolves a reference that may carry `+N`/`-N`, returning the revision and the offset.
@@ -406,6 +433,49 @@ mod tests {
             Err(TargetError::Unknown(..))
         ));
         assert_eq!(resolve_reference(&short, "abc"), Ok(0));
+    }
+
+    #[test]
+    fn dependencies_keep_labels_and_resolve_everything_else_to_full_ids() {
+        let g = graph();
+        // users: aa1x <- aa2x; billing: bb1x. The labels name their members' roots.
+        assert_eq!(resolve_dependency(&g, "users").as_deref(), Ok("users"));
+        assert_eq!(resolve_dependency(&g, "billing").as_deref(), Ok("billing"));
+        assert_eq!(resolve_dependency(&g, "aa2x").as_deref(), Ok("aa2x"));
+        assert_eq!(resolve_dependency(&g, "aa2").as_deref(), Ok("aa2x"));
+        assert_eq!(resolve_dependency(&g, "users@head").as_deref(), Ok("aa2x"));
+        assert_eq!(resolve_dependency(&g, "users@aa1x").as_deref(), Ok("aa1x"));
+        // A prefix of a label is a prefix, not the label.
+        assert_eq!(resolve_dependency(&g, "user").as_deref(), Ok("aa1x"));
+        assert!(matches!(
+            resolve_dependency(&g, "aa"),
+            Err(TargetError::Ambiguous { candidates, .. }) if candidates == ["aa1x", "aa2x"]
+        ));
+        assert!(matches!(
+            resolve_dependency(&g, "zz"),
+            Err(TargetError::Unknown(..))
+        ));
+        assert!(matches!(
+            resolve_dependency(&g, "heads"),
+            Err(TargetError::MultipleHeads { heads, .. }) if heads == ["aa2x", "bb1x"]
+        ));
+        assert!(resolve_dependency(&g, "users@base").is_err());
+    }
+
+    #[test]
+    fn heads_names_a_revision_only_when_there_is_one_head() {
+        // bb1x depends on aa2x, so it is the only head through dependencies.
+        let g = RevisionGraph::build(vec![
+            rev("users", "aa1x", &[], &[]),
+            rev("users", "aa2x", &["aa1x"], &[]),
+            rev("billing", "bb1x", &[], &["aa2x"]),
+        ])
+        .expect("valid");
+        assert_eq!(resolve_single(&g, "heads"), Ok(2));
+        assert!(matches!(
+            resolve_single(&g, "head"),
+            Err(TargetError::MultipleHeads { .. })
+        ));
     }
 
     #[test]

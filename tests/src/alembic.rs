@@ -11,7 +11,7 @@
 //! Alembic runs in a virtual environment that [`venv`] creates once in `target/alembic-venv`
 //! from `tests/alembic/requirements.txt`; all cases of a batch run in one Python process.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::{self, Write as _};
 use std::fs;
 use std::io::ErrorKind;
@@ -859,6 +859,79 @@ pub struct AlembicStep {
     /// The state afterwards.
     #[serde(flatten)]
     pub state: State,
+    /// What `alembic current` printed afterwards, line by line (when the case asked).
+    #[serde(default)]
+    pub current: Option<Vec<String>>,
+    /// What `alembic current -v` printed, on the last step of a case (when the case asked).
+    #[serde(default)]
+    pub current_verbose: Option<Vec<String>>,
+    /// What `alembic history -i` printed, on the last step of a case (when the case asked).
+    #[serde(default)]
+    pub history: Option<History>,
+}
+
+/// What `history -i` and `history -i -r current:` printed, line by line (or one line
+/// `error: ...`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct History {
+    /// `history -i`.
+    pub indicate: Vec<String>,
+    /// `history -i -r current:`.
+    pub from_current: Vec<String>,
+}
+
+impl History {
+    /// The ids `history -i` marks `(current)`, sorted.
+    pub fn marked_current(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .indicate
+            .iter()
+            .filter(|l| l.contains(" (current)"))
+            .map(|l| history_line_id(l))
+            .collect();
+        ids.sort();
+        ids
+    }
+}
+
+/// The revision id of a `history` line, `parents (deps) -> ID (labels) markers, message`;
+/// an error line as it is.
+fn history_line_id(line: &str) -> String {
+    if line.starts_with("error: ") {
+        return line.to_owned();
+    }
+    let after = line.split_once(" -> ").map_or(line, |(_, rest)| rest);
+    after
+        .split([' ', ','])
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The ids a `history` listing names, sorted.
+fn history_ids(lines: &[String]) -> Vec<String> {
+    let mut ids: Vec<String> = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| history_line_id(l))
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Whether `cargo revise history` agrees with Alembic's on what the database has: the same
+/// revisions marked `(current)`, and the same revisions in `-r current:`. Lines are compared
+/// by id only: the two tools order independent branches differently and write branch labels
+/// differently (Alembic spreads a label over the revisions around the one that declares it).
+/// Where Alembic itself fails on the range (it refuses rows of which one needs another with
+/// "overlaps with other requested revisions"), there is nothing to compare.
+pub fn history_agrees(alembic: &History, cargo: &History) -> bool {
+    let from_current_agrees = alembic
+        .from_current
+        .first()
+        .is_some_and(|l| l.starts_with("error: "))
+        || history_ids(&alembic.from_current) == history_ids(&cargo.from_current);
+    alembic.marked_current() == cargo.marked_current() && from_current_agrees
 }
 
 /// One command's result in `cargo revise`.
@@ -870,6 +943,12 @@ pub struct CargoStep {
     pub stderr: String,
     /// The state afterwards.
     pub state: State,
+    /// What `cargo revise current` printed afterwards, line by line.
+    pub current: Vec<String>,
+    /// What `cargo revise -v current` printed, on the last step of a case.
+    pub current_verbose: Option<Vec<String>>,
+    /// What `cargo revise history -i` printed, on the last step of a case.
+    pub history: Option<History>,
 }
 
 impl CargoStep {
@@ -900,6 +979,12 @@ pub enum DivergenceKind {
     /// Both succeeded with the same rows, but the tables or the revision functions that ran
     /// differ.
     TablesDiffer,
+    /// The databases agree, but `cargo revise current` (or `-v current`) does not print what
+    /// `alembic current` prints.
+    CurrentDiffers,
+    /// The databases agree after the last command, but `history -i` marks other revisions
+    /// `(current)` than Alembic's, or `-r current:` lists others.
+    HistoryDiffers,
 }
 
 /// The first step at which a case diverged.
@@ -949,6 +1034,20 @@ impl Outcome {
             } else {
                 (a.state != c.state).then_some(DivergenceKind::BothFailedStatesDiffer)
             };
+            let kind = kind.or_else(|| {
+                if a.state != c.state {
+                    None
+                } else if !current_agrees(a, &c.current, c.current_verbose.as_deref()) {
+                    Some(DivergenceKind::CurrentDiffers)
+                } else {
+                    match (&a.history, &c.history) {
+                        (Some(ah), Some(ch)) if !history_agrees(ah, ch) => {
+                            Some(DivergenceKind::HistoryDiffers)
+                        }
+                        _ => None,
+                    }
+                }
+            });
             let before = step.checked_sub(1).map(|i| &self.cargo[i].state);
             match kind {
                 // After a deliberate departure the two databases differ by design, so
@@ -1024,6 +1123,20 @@ impl Outcome {
                 Some(code) => format!("exit {code}: {}", c.stderr.trim().replace('\n', " | ")),
                 None => format!("killed: {}", c.stderr.trim().replace('\n', " | ")),
             };
+            if !current_agrees(a, &c.current, c.current_verbose.as_deref()) {
+                let _ = writeln!(out, "         alembic current: {:?}", a.current);
+                let _ = writeln!(out, "         cargo current:   {:?}", c.current);
+                let _ = writeln!(out, "         alembic current -v: {:?}", a.current_verbose);
+                let _ = writeln!(out, "         cargo current -v:   {:?}", c.current_verbose);
+            }
+            if let (Some(ah), Some(ch)) = (&a.history, &c.history) {
+                if !history_agrees(ah, ch) {
+                    let _ = writeln!(out, "         alembic history -i: {:?}", ah.indicate);
+                    let _ = writeln!(out, "         cargo history -i:   {:?}", ch.indicate);
+                    let _ = writeln!(out, "         alembic -r current: {:?}", ah.from_current);
+                    let _ = writeln!(out, "         cargo -r current:   {:?}", ch.from_current);
+                }
+            }
             if a.state == c.state && a.status == "ok" && c.ok() {
                 let _ = writeln!(out, "         both ok: {}", a.state);
                 continue;
@@ -1067,6 +1180,8 @@ pub fn run_cases(cases: &[Case], work: &Path) -> Vec<Outcome> {
                 "db": dir.join("alembic.db"),
                 "revisions": case.graph.driver_revisions(),
                 "commands": case.commands.iter().map(Command::driver_json).collect::<Vec<_>>(),
+                "current": true,
+                "history": true,
             })
         })
         .collect();
@@ -1106,17 +1221,137 @@ pub fn run_cases(cases: &[Case], work: &Path) -> Vec<Outcome> {
 fn run_cargo_case(binary: &Path, case: &Case, dir: &Path) -> Vec<CargoStep> {
     let workspace = dir.join("workspace");
     let db = dir.join("cargo.db");
+    let url = format!("sqlite://{}", db.display());
+    let last = case.commands.len().saturating_sub(1);
+    // `current` prints what the graph and the rows decide, so the same rows need not be
+    // asked about twice in a case: that halves the processes it adds to a run.
+    let mut current_for: HashMap<Vec<String>, Vec<String>> = HashMap::new();
     case.commands
         .iter()
-        .map(|command| {
+        .enumerate()
+        .map(|(i, command)| {
             let output = cargo_revise_on(binary, &workspace, &db, &command.cargo_args());
+            let state = read_state(&db);
+            let current = current_for
+                .entry(state.rows.clone())
+                .or_insert_with(|| cargo_current(binary, &workspace, &url, false))
+                .clone();
             CargoStep {
                 exit: output.status.code(),
                 stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-                state: read_state(&db),
+                state,
+                current,
+                current_verbose: (i == last).then(|| cargo_current(binary, &workspace, &url, true)),
+                history: (i == last).then(|| cargo_history(binary, &workspace, &url)),
             }
         })
         .collect()
+}
+
+/// `cargo revise history -i`, and with `-r current:`, on the database at `url`.
+pub fn cargo_history(binary: &Path, workspace: &Path, url: &str) -> History {
+    History {
+        indicate: cargo_lines(binary, workspace, url, &["history", "-i"]),
+        from_current: cargo_lines(binary, workspace, url, &["history", "-i", "-r", "current:"]),
+    }
+}
+
+/// The lines `cargo revise current` (with `-v`: `verbose`) prints for the database at `url`,
+/// or one line `error: ...` when it fails.
+pub fn cargo_current(binary: &Path, workspace: &Path, url: &str, verbose: bool) -> Vec<String> {
+    let args: &[&str] = if verbose {
+        &["-v", "current"]
+    } else {
+        &["current"]
+    };
+    cargo_lines(binary, workspace, url, args)
+}
+
+/// The lines `cargo revise ARGS` prints on the workspace at `workspace` for the database at
+/// `url`, or one line `error: ...` when it fails.
+fn cargo_lines(binary: &Path, workspace: &Path, url: &str, args: &[&str]) -> Vec<String> {
+    let output = cargo_revise_at(binary, workspace, url, args);
+    if output.status.success() {
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    } else {
+        vec![format!(
+            "error: {}: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )]
+    }
+}
+
+/// Whether `cargo revise current` printed what `alembic current` printed (always true when
+/// Alembic was not asked). Without `-v` the lines must be the same; Alembic prints them in
+/// the order of a Python set of objects hashed by address, an order with no meaning, so they
+/// are compared sorted. With `-v` (where both were recorded) both start with
+/// `Current revision(s) for URL:` and write a paragraph (`Rev: ID markers`, parents, path,
+/// message) for the same revisions; the paragraphs differ in their other lines as
+/// `history -v`'s do (`cargo revise` adds the member and children, and shows the path of a
+/// `.sql` file).
+pub fn current_agrees(
+    alembic: &AlembicStep,
+    current: &[String],
+    current_verbose: Option<&[String]>,
+) -> bool {
+    let Some(plain) = &alembic.current else {
+        return true;
+    };
+    let sorted = |lines: &[String]| {
+        let mut lines = lines.to_vec();
+        lines.sort();
+        lines
+    };
+    if sorted(plain) != sorted(current) {
+        return false;
+    }
+    let (Some(verbose), Some(current_verbose)) = (&alembic.current_verbose, current_verbose) else {
+        return true;
+    };
+    const HEADER: &str = "Current revision(s) for ";
+    // The id of every `Rev: ID markers` line, sorted.
+    let entries = |lines: &[String]| {
+        let mut ids: Vec<String> = lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("Rev: "))
+            .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+            .collect();
+        ids.sort();
+        ids
+    };
+    match (verbose.split_first(), current_verbose.split_first()) {
+        (Some((a_header, a_rest)), Some((c_header, c_rest))) => {
+            a_header.starts_with(HEADER)
+                && c_header.starts_with(HEADER)
+                && entries(a_rest) == entries(c_rest)
+        }
+        (a, c) => a.is_none() && c.is_none(),
+    }
+}
+
+/// Runs `cargo revise ARGS` on the workspace at `workspace` against the database at `url`,
+/// without `--quiet`.
+pub fn cargo_revise_at(
+    binary: &Path,
+    workspace: &Path,
+    url: &str,
+    args: &[&str],
+) -> std::process::Output {
+    Process::new(binary)
+        .current_dir(workspace)
+        .arg("--manifest-path")
+        .arg(workspace.join("Cargo.toml"))
+        .arg("--database-url")
+        .arg(url)
+        .args(["--color", "never"])
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("cargo-revise can be started")
 }
 
 /// Runs `cargo revise ARGS` on the workspace at `workspace` against the SQLite file `db`.
@@ -1146,15 +1381,33 @@ pub struct AlembicJob<'a> {
     pub graph: &'a Graph,
     /// Where the project goes (`env.py`, `alembic.ini`, `versions/`).
     pub dir: PathBuf,
-    /// The SQLite file; the project's `alembic.ini` names it.
+    /// The SQLite file; the project's `alembic.ini` names it (unless `url` is given).
     pub db: PathBuf,
+    /// A server database instead of the SQLite file, as `cargo revise` spells its URL
+    /// (`postgres://...`, `mysql://...`); it must exist, and is never started afresh.
+    pub url: Option<String>,
     /// The commands.
     pub commands: Vec<Command>,
     /// Run on the file as it is instead of starting afresh.
     pub keep_db: bool,
 }
 
-/// Runs the jobs in one driver process (in order) and returns one result per command of each.
+/// SQLAlchemy's spelling of a server database's URL, with the drivers that
+/// `tests/alembic/requirements.txt` installs: `postgresql+psycopg2://`, `mysql+pymysql://`.
+pub fn sqlalchemy_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let driver = match scheme {
+        "postgres" | "postgresql" => "postgresql+psycopg2",
+        "mysql" | "mariadb" => "mysql+pymysql",
+        "sqlite" => return format!("sqlite:///{}", rest.trim_start_matches('/')),
+        other => panic!("no SQLAlchemy driver for the scheme {other}"),
+    };
+    format!("{driver}://{rest}")
+}
+
+/// Runs the jobs in one driver process (in order) and returns one result per command of each,
+/// with what `alembic current` printed after every command and `alembic history -i` after the
+/// last.
 pub fn alembic_batch(jobs: &[AlembicJob<'_>], work: &Path) -> Vec<Vec<AlembicStep>> {
     let cases: Vec<serde_json::Value> = jobs
         .iter()
@@ -1164,9 +1417,12 @@ pub fn alembic_batch(jobs: &[AlembicJob<'_>], work: &Path) -> Vec<Vec<AlembicSte
                 "name": format!("job {i}"),
                 "dir": job.dir,
                 "db": job.db,
+                "url": job.url.as_deref().map(sqlalchemy_url),
                 "keep_db": job.keep_db,
                 "revisions": job.graph.driver_revisions(),
                 "commands": job.commands.iter().map(Command::driver_json).collect::<Vec<_>>(),
+                "current": true,
+                "history": true,
             })
         })
         .collect();

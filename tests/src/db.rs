@@ -252,6 +252,17 @@ impl TestDb {
         }
     }
 
+    /// A database of `backend` that does not exist yet, for tests that create it (`cargo
+    /// revise database create`): the file `dir/test.db` for SQLite, a unique name on the
+    /// server otherwise, dropped (if anything created it) when the last handle goes away.
+    pub fn missing(backend: Backend, dir: &Path) -> Self {
+        match backend {
+            Backend::Sqlite => Self::sqlite(dir.join("test.db")),
+            Backend::Postgres => Self::Postgres(Arc::new(ServerDb::reserve(Backend::Postgres))),
+            Backend::Mysql => Self::Mysql(Arc::new(ServerDb::reserve(Backend::Mysql))),
+        }
+    }
+
     /// Which kind of database this is.
     pub fn backend(&self) -> Backend {
         match self {
@@ -661,6 +672,15 @@ fn unreachable_server(backend: Backend, server: &ServerUrl, error: &dyn fmt::Dis
 
 impl ServerDb {
     fn create(backend: Backend) -> Self {
+        let db = Self::reserve(backend);
+        db.admin(|admin| admin.create(&db.name))
+            .unwrap_or_else(|e| panic!("{}", unreachable_server(backend, &db.server, &e)));
+        db
+    }
+
+    /// A unique name on the server, not created; stale databases of killed runs are
+    /// removed once per process first.
+    fn reserve(backend: Backend) -> Self {
         if let Some(why) = backend.unsupported() {
             panic!("a {backend} test database was asked for, but {why}");
         }
@@ -684,8 +704,7 @@ impl ServerDb {
                 remove_stale_databases(admin);
                 cleaned.push(backend);
             }
-            drop(cleaned);
-            admin.create(&db.name)
+            Ok(())
         })
         .unwrap_or_else(|e| panic!("{}", unreachable_server(backend, &db.server, &e)));
         db

@@ -48,6 +48,20 @@ impl Workspace {
     /// [`Workspace::new`] on a backend chosen by the test: for tests about one backend
     /// (a SQLite file's path), or that go through every backend themselves.
     pub fn with_backend(members: &[&str], backend: Backend) -> Self {
+        Self::with_database(members, backend, TestDb::new)
+    }
+
+    /// [`Workspace::with_backend`] whose database does not exist yet (see
+    /// [`TestDb::missing`]): for `cargo revise database create` and `setup`.
+    pub fn with_missing_database(members: &[&str], backend: Backend) -> Self {
+        Self::with_database(members, backend, TestDb::missing)
+    }
+
+    fn with_database(
+        members: &[&str],
+        backend: Backend,
+        database: fn(Backend, &Path) -> TestDb,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let quoted: Vec<String> = members.iter().map(|m| format!("\"{m}\"")).collect();
         write(
@@ -68,7 +82,7 @@ impl Workspace {
             write(&root.join("src/lib.rs"), "");
             fs::create_dir_all(root.join("migrations")).expect("create migrations/");
         }
-        let db = TestDb::new(backend, dir.path());
+        let db = database(backend, dir.path());
         Self {
             dir,
             db,

@@ -4,8 +4,9 @@
 //! `random_graphs_match_alembic` generates random revision graphs and command sequences, runs
 //! each command through Alembic (in a virtual environment under `target/`, see
 //! `tests/alembic/`) and through `cargo revise`, each on its own SQLite file, and compares
-//! after every step: success or failure, the `alembic_version` rows, the tables and the
-//! revision functions that ran. Environment variables:
+//! after every step: success or failure, the `alembic_version` rows, the tables, the
+//! revision functions that ran, and what `current` prints; after the last command of each
+//! graph also `current -v`, `history -i` and `history -r current:`. Environment variables:
 //!
 //! * `REVISE_PARITY_GRAPHS`: how many graphs (default 300);
 //! * `REVISE_PARITY_SEED`: the first graph's seed (default fixed; `random` picks one); graph
@@ -30,10 +31,11 @@ use std::process::Command as Process;
 use std::time::Instant;
 
 use revise_tests::alembic::{
-    alembic_batch, cargo_revise_on, read_state, run_cases, shrink, target_dir, venv, AlembicJob,
-    Case, Command, DivergenceKind, Graph, Outcome, Redundancy,
+    alembic_batch, cargo_current, cargo_history, cargo_revise_at, cargo_revise_on, current_agrees,
+    history_agrees, read_state, run_cases, shrink, target_dir, venv, AlembicJob, Case, Command,
+    DivergenceKind, Graph, Outcome, Redundancy,
 };
-use revise_tests::cargo_revise;
+use revise_tests::{cargo_revise, Backend, TestDb};
 
 /// The default first seed: fixed, so that CI is repeatable; `REVISE_PARITY_SEED=random`
 /// explores.
@@ -315,6 +317,7 @@ fn cargo_revise_continues_a_database_alembic_upgraded_part_way() {
             graph: &graph,
             dir: dir.join("alembic"),
             db: db.clone(),
+            url: None,
             commands: vec![Command::up("users@head")],
             keep_db: false,
         }],
@@ -364,6 +367,7 @@ fn cargo_revise_continues_random_databases_alembic_left() {
             graph: &case.graph,
             dir: dir.join("alembic"),
             db: dir.join("shared.db"),
+            url: None,
             commands: case.commands.clone(),
             keep_db: false,
         });
@@ -373,6 +377,7 @@ fn cargo_revise_continues_random_databases_alembic_left() {
             graph: &case.graph,
             dir: dir.join("alembic"),
             db: dir.join("reference.db"),
+            url: None,
             commands: reference,
             keep_db: false,
         });
@@ -470,6 +475,7 @@ fn alembic_current_reads_a_database_cargo_revise_migrated() {
             graph: &graph,
             dir: dir.join("alembic"),
             db: dir.join("unused.db"),
+            url: None,
             commands: Vec::new(),
             keep_db: false,
         }],
@@ -535,4 +541,267 @@ fn revise_up_succeeds(workspace: &std::path::Path, db: &std::path::Path) {
         "cargo revise up failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// audit a1 ← a2 ← a3; billing b1 ← b2 ← b3, where b2 depends on a2: billing waits for
+/// audit, the shape in which Alembic leaves a row next to one of its descendants.
+fn audit_and_billing() -> Graph {
+    Graph::from_spec(
+        &["audit", "billing"],
+        &[
+            ("audit", "a1", &[], &[]),
+            ("audit", "a2", &["a1"], &[]),
+            ("audit", "a3", &["a2"], &[]),
+            ("billing", "b1", &[], &[]),
+            ("billing", "b2", &["b1"], &["a2"]),
+            ("billing", "b3", &["b2"], &[]),
+        ],
+    )
+}
+
+fn sorted(lines: &[String]) -> Vec<String> {
+    let mut lines = lines.to_vec();
+    lines.sort();
+    lines
+}
+
+/// What both tools print about one database: `current`, `-v current` and `history -i`
+/// (with `-r current:` and `-r :current`) of `cargo revise` against Alembic's, recorded by
+/// the driver right after `step`; `rows` and `listed` are what Alembic must have left and
+/// listed. Returns `cargo revise current`'s lines.
+fn assert_reads_as_alembic(
+    step: &revise_tests::alembic::AlembicStep,
+    workspace: &Path,
+    url: &str,
+    rows: &[&str],
+    listed: &[&str],
+    context: &str,
+) {
+    assert_eq!(step.status, "ok", "{context}: {step:?}");
+    assert_eq!(step.state.rows, rows, "{context}: Alembic's rows");
+    let alembic_current = step.current.as_deref().expect("current was asked for");
+    assert_eq!(
+        sorted(alembic_current),
+        listed,
+        "{context}: `alembic current`"
+    );
+    let current = cargo_current(cargo_revise(), workspace, url, false);
+    let verbose = cargo_current(cargo_revise(), workspace, url, true);
+    assert_eq!(
+        sorted(&current),
+        sorted(alembic_current),
+        "{context}: `cargo revise current` against `alembic current` (Alembic prints them in \
+         the order of a Python set, so both are sorted)"
+    );
+    assert!(
+        step.current_verbose.is_some() && current_agrees(step, &current, Some(&verbose)),
+        "{context}: `cargo revise -v current` printed {verbose:#?}, Alembic {:#?}",
+        step.current_verbose
+    );
+    let history = cargo_history(cargo_revise(), workspace, url);
+    let alembic_history = step.history.as_ref().expect("history was asked for");
+    assert_eq!(
+        history.marked_current(),
+        alembic_history.marked_current(),
+        "{context}: the revisions `history -i` marks (current)"
+    );
+    assert_eq!(history.marked_current(), rows, "{context}: only the rows");
+    assert!(
+        history_agrees(alembic_history, &history),
+        "{context}: `history -r current:`:\n{history:#?}\nAlembic: {alembic_history:#?}"
+    );
+}
+
+/// Alembic migrates one database through downgrades across `Depends On` and two stamps;
+/// after every command `cargo revise current` (with and without `-v`) and `history -i` read
+/// that same database and must print what `alembic current` and `alembic history -i` print.
+/// Where Alembic's `upgrade heads` works, `check` must name exactly what it runs, and `up`
+/// must report every row and end where it ends; where it refuses (a row that another row
+/// needs), `up` refuses alike and `current` says why. On SQLite, PostgreSQL and MariaDB.
+#[test]
+fn current_and_history_read_alembic_databases_as_alembic_does_on_every_backend() {
+    let graph = audit_and_billing();
+    let commands = [
+        Command::up("heads"),
+        Command::down("audit@-1"),
+        Command::down("billing@-1"),
+    ];
+    // What Alembic leaves after each command, and what its `current` lists: a2 is applied
+    // only because b2 depends on it, and is listed without being a row.
+    let expected: [(&[&str], &[&str]); 3] = [
+        (&["a3", "b3"], &["a3 (head)", "b3 (head)"]),
+        (&["b3"], &["a2", "b3 (head)"]),
+        (&["b2"], &["a2", "b2"]),
+    ];
+    // Stamps that leave a row next to a descendant of it: a2 next to b3, which needs it
+    // through b2's `Depends On` (listed by both tools), and a1 next to a3, which revises it
+    // by way of a2 (listed by neither).
+    let stamps: [(&[&str], &[&str], &[&str]); 2] = [
+        (&["b3", "a2"], &["a2", "b3 (head)"], &["a2", "b3"]),
+        (&["a3", "a1"], &["a3 (head)"], &["a1", "a3"]),
+    ];
+    // The backends in parallel: most of the time goes into starting Python and waiting
+    // for the servers.
+    std::thread::scope(|scope| {
+        for backend in Backend::ALL {
+            let (graph, commands, expected, stamps) = (&graph, &commands, &expected, &stamps);
+            scope.spawn(move || {
+                if backend.skip("current_and_history_read_alembic_databases_as_alembic_does") {
+                    return;
+                }
+                let work = work_dir("revise-current-parity-");
+                let dir = work.path();
+                let workspace = dir.join("workspace");
+                graph.write_workspace(&workspace);
+                let shared = TestDb::new(backend, dir);
+                let reference = TestDb::new(backend, &dir.join("reference"));
+                let url = shared.url();
+                // Alembic's project `name` on the database `db`.
+                let job = |db: &TestDb, name: &str, commands: Vec<Command>, keep_db: bool| AlembicJob {
+                    graph,
+                    dir: dir.join(name),
+                    db: match db {
+                        TestDb::Sqlite { path } => path.clone(),
+                        _ => dir.join(format!("{name}.db")),
+                    },
+                    url: (backend != Backend::Sqlite).then(|| db.url()),
+                    commands,
+                    keep_db,
+                };
+                let mut runs = 0;
+                let mut on_shared = |command: Command| {
+                    runs += 1;
+                    alembic_batch(
+                        &[job(&shared, "alembic", vec![command], runs > 1)],
+                        &dir.join(format!("driver-{runs}")),
+                    )
+                    .remove(0)
+                    .remove(0)
+                };
+                for (command, &(rows, listed)) in commands.iter().zip(expected) {
+                    let step = on_shared(command.clone());
+                    let context = format!("{backend}, after `{command}`");
+                    assert_reads_as_alembic(&step, &workspace, &url, rows, listed, &context);
+                    let out = cargo_revise_at(cargo_revise(), &workspace, &url, &["current"]);
+                    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{context}");
+                }
+
+                // Alembic alone on a database of its own: the same commands, then `upgrade heads`.
+                let mut all = commands.to_vec();
+                all.push(Command::up("heads"));
+                let reference_steps = alembic_batch(
+                    &[job(&reference, "reference", all, false)],
+                    &dir.join("driver-reference"),
+                )
+                .remove(0);
+                let (before, after) = (
+                    &reference_steps[commands.len() - 1],
+                    &reference_steps[commands.len()],
+                );
+                assert_eq!(after.status, "ok", "{backend}: {after:?}");
+                // The log entries the last command added (the log keeps every run's).
+                let mut earlier = before.state.log.clone();
+                let ran_by_alembic: Vec<String> = after
+                    .state
+                    .log
+                    .iter()
+                    .filter(|entry| match earlier.iter().position(|e| e == *entry) {
+                        Some(i) => {
+                            earlier.remove(i);
+                            false
+                        }
+                        None => true,
+                    })
+                    .filter_map(|entry| entry.strip_prefix('+').map(str::to_owned))
+                    .collect();
+                assert_eq!(ran_by_alembic, ["a3", "b3"], "{backend}");
+
+                // `check` names exactly what Alembic's `upgrade heads` runs from there.
+                let check = cargo_revise_at(
+                    cargo_revise(),
+                    &workspace,
+                    &url,
+                    &["check", "--format", "json"],
+                );
+                assert_eq!(check.status.code(), Some(1), "{backend}: {check:?}");
+                let verdict: serde_json::Value =
+                    serde_json::from_slice(&check.stdout).expect("check's JSON");
+                let mut pending: Vec<String> =
+                    serde_json::from_value(verdict["pending"].clone()).expect("a list of ids");
+                pending.sort();
+                assert_eq!(
+                    pending, ran_by_alembic,
+                    "{backend}: `check` against Alembic's `upgrade heads`"
+                );
+
+                // `up`'s report names the row (not a2, which is applied but no row), and `up` ends
+                // where Alembic's `upgrade heads` ends.
+                let up = cargo_revise_at(cargo_revise(), &workspace, &url, &["up"]);
+                let report = String::from_utf8_lossy(&up.stdout);
+                assert!(up.status.success(), "{backend}: {up:?}");
+                assert!(
+                    report.contains("Current database version: b2\nRunning 2 pending migration(s)..."),
+                    "{backend}: {report}"
+                );
+                assert_eq!(
+                    shared.version_rows(),
+                    after.state.rows,
+                    "{backend}: rows after `up`"
+                );
+                let current = cargo_current(cargo_revise(), &workspace, &url, false);
+                assert_eq!(
+                    sorted(&current),
+                    sorted(after.current.as_deref().expect("current was asked for")),
+                    "{backend}: `current` once up to date"
+                );
+
+                for &(revisions, listed, rows) in stamps {
+                    let stamp = Command::Stamp {
+                        revisions: strings(revisions),
+                        purge: true,
+                    };
+                    let step = on_shared(stamp.clone());
+                    let context = format!("{backend}, after `{stamp}`");
+                    assert_reads_as_alembic(&step, &workspace, &url, rows, listed, &context);
+                    // `current` says which row another row needs and how to tidy the table.
+                    let out = cargo_revise_at(cargo_revise(), &workspace, &url, &["current"]);
+                    let warning = String::from_utf8_lossy(&out.stderr);
+                    let needed = rows[0];
+                    let latest = rows[1];
+                    assert!(
+                        warning.contains(&format!(
+                            "{needed} is a row although the row {latest} needs it"
+                        )) && warning.contains(&format!("`cargo revise stamp --purge {latest}`")),
+                        "{context}: {warning}"
+                    );
+                    assert_eq!(
+                        warning.contains("is not listed"),
+                        !listed.iter().any(|l| l.starts_with(needed)),
+                        "{context}: {warning}"
+                    );
+                    // Alembic's `upgrade heads` refuses to start from there, and so does `up`,
+                    // touching nothing.
+                    let refused = on_shared(Command::up("heads"));
+                    let overlap = format!(
+                        "Requested revision {latest} overlaps with other requested revisions {needed}"
+                    );
+                    assert!(
+                        refused
+                            .error
+                            .as_deref()
+                            .unwrap_or_default()
+                            .contains(&overlap),
+                        "{context}: {refused:?}"
+                    );
+                    let up = cargo_revise_at(cargo_revise(), &workspace, &url, &["up"]);
+                    assert_eq!(up.status.code(), Some(2), "{context}: {up:?}");
+                    assert!(
+                        String::from_utf8_lossy(&up.stderr).contains(&overlap),
+                        "{context}: {up:?}"
+                    );
+                    assert_eq!(shared.version_rows(), rows, "{context}");
+                }
+            });
+        }
+    });
 }

@@ -182,7 +182,8 @@ fn up_with_a_failing_revision_stops_at_the_revision_before_it_and_says_so() {
     assert_no_panic(&output, "up");
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("error: revision c3 (app/migrations/c3_run_c3.sql) failed"),
+        stderr(&output).contains("error: revision c3 failed while upgrading")
+            && stderr(&output).contains("--> app/migrations/c3_run_c3.sql:8"),
         "{}",
         stderr(&output)
     );

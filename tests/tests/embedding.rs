@@ -134,6 +134,35 @@ fn the_template_app_reports_a_failure_as_the_cli_does() {
     assert_eq!(ws.db().version_rows(), ["zzz_unknown"], "nothing ran");
 }
 
+#[test]
+fn the_template_apps_build_script_compiles_no_diesel() {
+    let ws = Workspace::template();
+
+    // Who depends on diesel, following normal and build edges: the app and its runtime,
+    // but no build script (Cargo resolves build-dependency features on their own).
+    let inverted = cargo(
+        &ws,
+        &["tree", "-p", "app", "-e", "normal,build", "-i", "diesel"],
+    );
+
+    let tree = text(&inverted.stdout);
+    assert!(inverted.status.success(), "{}", text(&inverted.stderr));
+    assert!(tree.contains("revise-runtime v"), "{tree}");
+    assert!(!tree.contains("[build-dependencies]"), "{tree}");
+
+    // The build script's own tree: the runtime as a reader, without diesel or SQLite.
+    let full = cargo(&ws, &["tree", "-p", "app", "-e", "normal,build"]);
+    let tree = text(&full.stdout);
+    let build_deps = tree
+        .split("\n[build-dependencies]\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the app has no build-dependencies:\n{tree}"));
+    assert!(build_deps.contains("revise-runtime v"), "{build_deps}");
+    assert!(build_deps.contains("cargo_metadata v"), "{build_deps}");
+    assert!(!build_deps.contains("diesel"), "{build_deps}");
+    assert!(!build_deps.contains("libsqlite3-sys"), "{build_deps}");
+}
+
 /// A diesel project's folder of five migrations: tables, an index, a column, data, a view.
 const DIESEL_MIGRATIONS: &[(&str, &str, &str)] = &[
     ("2024-01-01-000000_create_users", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);", "DROP TABLE users;"),
@@ -197,4 +226,51 @@ fn import_diesel_turns_a_diesel_folder_into_a_chain_with_the_same_schema() {
     // And the chain goes back down cleanly.
     ws.run(["down", "base"]).success();
     assert_eq!(ws.db().tables(), ["alembic_version"]);
+}
+
+/// The `Create Date:` line of an imported file.
+fn create_date_of(ws: &Workspace, file: &str) -> String {
+    let text = ws.read(format!("db/migrations/{file}"));
+    text.lines()
+        .find_map(|l| l.strip_prefix("-- Create Date: "))
+        .unwrap_or_else(|| panic!("no Create Date in {file}:\n{text}"))
+        .to_owned()
+}
+
+#[test]
+fn import_diesel_dates_revisions_by_their_timestamp_versions() {
+    let ws = Workspace::new(&["db"]);
+    let diesel = ws.root().join("diesel-migrations");
+    for folder in [
+        "00000000000000_diesel_initial_setup",
+        "2019-02-26-002946_create_users",
+        "20190301120000_create_posts",
+    ] {
+        std::fs::create_dir_all(diesel.join(folder)).expect("create a migration folder");
+        std::fs::write(diesel.join(folder).join("up.sql"), "SELECT 1;").expect("write up.sql");
+    }
+
+    ws.run(["-p", "db", "import", "diesel", "diesel-migrations"])
+        .success();
+
+    assert_eq!(
+        create_date_of(&ws, "20190226002946_create_users.sql"),
+        "2019-02-26 00:29:46.000000"
+    );
+    assert_eq!(
+        create_date_of(&ws, "20190301120000_create_posts.sql"),
+        "2019-03-01 12:00:00.000000"
+    );
+    // diesel's setup migration has no date in its version: dated by the import, as before.
+    let setup = create_date_of(&ws, "00000000000000_diesel_initial_setup.sql");
+    assert_eq!(setup.len(), "2026-01-01 00:00:00.000000".len(), "{setup}");
+    assert!(
+        !setup.starts_with("0000") && !setup.starts_with("2019"),
+        "{setup}"
+    );
+    let show = ws.run(["show", "20190226002946"]).success().stdout_text();
+    assert!(
+        show.contains("Create Date: 2019-02-26 00:29:46.000000"),
+        "{show}"
+    );
 }

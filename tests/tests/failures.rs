@@ -29,8 +29,18 @@ fn a_failing_revision_stops_the_run_at_the_one_before() {
     let out = ws.run(["up"]).code(1);
 
     let stderr = out.stderr_text();
-    assert!(stderr.contains("u3"), "{stderr}");
-    assert!(stderr.contains(&path), "{stderr}");
+    // The failing statement's line, not the section's.
+    let line = ws
+        .read(&path)
+        .lines()
+        .position(|l| l.starts_with("INSERT INTO no_such_table"))
+        .expect("the statement is in the file")
+        + 1;
+    assert!(
+        stderr.contains("revision u3 failed while upgrading (statement 2 of 2)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("--> {path}:{line}\n")), "{stderr}");
     assert!(
         stderr.contains("no_such_table"),
         "the database's reason: {stderr}"
@@ -45,7 +55,7 @@ fn a_failing_revision_stops_the_run_at_the_one_before() {
     if ws.backend().transactional_ddl() {
         assert!(
             stdout.contains(&format!(
-                "Migration u3 failed ({path}); it was rolled back\n"
+                "Migration u3 failed ({path}:{line}); it was rolled back\n"
             )),
             "{stdout}"
         );
@@ -58,7 +68,7 @@ fn a_failing_revision_stops_the_run_at_the_one_before() {
     } else {
         // Not "rolled back": that would be untrue.
         assert!(
-            stdout.contains(&format!("Migration u3 failed ({path})\n")),
+            stdout.contains(&format!("Migration u3 failed ({path}:{line})\n")),
             "{stdout}"
         );
         assert_kept_warning(&stdout, "CREATE TABLE u3 (id INTEGER PRIMARY KEY)");

@@ -65,8 +65,21 @@ fn a_failure_at_every_position_stops_there_and_a_fixed_file_completes(backend: B
 
         let stdout = out.stdout_text();
         let stderr = out.stderr_text();
+        // Pointed at the failing statement, the second of the section.
+        let line = ws
+            .read(&broken_path)
+            .lines()
+            .position(|l| l.starts_with("INSERT INTO no_such_table"))
+            .expect("the statement is in the file")
+            + 1;
         assert!(
-            stderr.starts_with(&format!("error: revision {failed} ({broken_path}) failed")),
+            stderr.starts_with(&format!(
+                "error: revision {failed} failed while upgrading (statement 2 of 2)"
+            )),
+            "{context}: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("--> {broken_path}:{line}\n")),
             "{context}: {stderr}"
         );
         assert!(stderr.contains("no_such_table"), "{context}: {stderr}");
@@ -83,7 +96,7 @@ fn a_failure_at_every_position_stops_there_and_a_fixed_file_completes(backend: B
         if backend.transactional_ddl() {
             assert!(
                 stdout.contains(&format!(
-                    "Migration {failed} failed ({broken_path}); it was rolled back\n"
+                    "Migration {failed} failed ({broken_path}:{line}); it was rolled back\n"
                 )),
                 "{context}: {stdout}"
             );

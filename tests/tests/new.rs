@@ -1,7 +1,7 @@
 //! `cargo revise new` and `init`: where files land, what they are called, and which revision
 //! they chain onto (SPEC sections 3 and 5).
 
-use revise_tests::{Backend, Captured, Workspace};
+use revise_tests::{Backend, Captured, Rev, Workspace};
 
 /// The value of a `-- Key: value` header line (empty when the value is).
 fn header(text: &str, key: &str) -> String {
@@ -223,5 +223,152 @@ fn init_creates_the_migrations_folder_and_an_env_file() {
         again.stdout_text().contains("Exists      .env"),
         "{}",
         again.stdout_text()
+    );
+}
+
+/// users a1f9c0de2b37 ← c7e5d9a0b11f; billing b0b1c2d3e4f5.
+fn users_and_billing() -> Workspace {
+    let ws = Workspace::new(&["billing", "users"]);
+    ws.revision("users", &Rev::table("a1f9c0de2b37"));
+    ws.revision("users", &Rev::table("c7e5d9a0b11f").revises("a1f9c0de2b37"));
+    ws.revision("billing", &Rev::table("b0b1c2d3e4f5"));
+    ws
+}
+
+/// `new -p MEMBER --depends-on VALUE --rev-id ID`: the `Depends On` line written, and the
+/// revisions it resolves to once the graph is read again (`show --format json`).
+fn depends_on_written(
+    ws: &Workspace,
+    member: &str,
+    value: &str,
+    id: &str,
+) -> (String, serde_json::Value) {
+    let out = ws
+        .run([
+            "new",
+            "-p",
+            member,
+            "-m",
+            "Invoices",
+            "--rev-id",
+            id,
+            "--depends-on",
+            value,
+        ])
+        .success();
+    let text = ws.read(generated(&out.stdout_text()));
+    let show = ws
+        .run(["show", id, "--format", "json"])
+        .success()
+        .stdout_text();
+    let shown: serde_json::Value = serde_json::from_str(&show).expect("show's JSON");
+    (header(&text, "Depends On"), shown["depends_on"].clone())
+}
+
+#[test]
+fn depends_on_keeps_a_label_and_writes_every_other_form_as_the_full_id() {
+    // As Alembic's `revision --depends-on` (checked against 1.20.1): a branch label is kept,
+    // and names the revision that declares it (the member's root); a prefix, `LABEL@head`
+    // and `heads` (when there is one) become the full id they name.
+    let ws = users_and_billing();
+    let (label, resolved) = depends_on_written(&ws, "billing", "users", "n1");
+    assert_eq!(label, "users");
+    assert_eq!(resolved, serde_json::json!(["a1f9c0de2b37"]));
+
+    let (prefix, _) = depends_on_written(&ws, "billing", "a1f9", "n2");
+    assert_eq!(prefix, "a1f9c0de2b37", "the prefix as the id it names");
+
+    let (head, resolved) = depends_on_written(&ws, "billing", "users@head", "n3");
+    assert_eq!(head, "c7e5d9a0b11f");
+    assert_eq!(resolved, serde_json::json!(["c7e5d9a0b11f"]));
+
+    // n3 depends on users' head, so billing's n3 is the only head through dependencies:
+    // users' next revision can wait for it.
+    let (heads, _) = depends_on_written(&ws, "users", "heads", "u3");
+    assert_eq!(heads, "n3");
+
+    let history = ws.run(["history"]).success().stdout_text();
+    assert!(
+        history.starts_with("c7e5d9a0b11f (n3) -> u3 (users) (head), Invoices\n"),
+        "{history}"
+    );
+}
+
+#[test]
+fn an_unknown_or_ambiguous_depends_on_names_the_option_the_value_and_the_candidates() {
+    let ws = users_and_billing();
+    ws.revision("users", &Rev::table("a1f9dd000000").revises("c7e5d9a0b11f"));
+
+    let unknown = ws
+        .run([
+            "new",
+            "-p",
+            "billing",
+            "-m",
+            "Invoices",
+            "--depends-on",
+            "nope",
+        ])
+        .code(2)
+        .stderr_text();
+    assert!(
+        unknown.contains("--depends-on `nope`: Can't locate revision identified by 'nope'"),
+        "{unknown}"
+    );
+    assert!(
+        unknown.contains("the branch labels are billing, users")
+            && unknown.contains("a1f9dd000000 (users)")
+            && unknown.contains("b0b1c2d3e4f5 (billing)"),
+        "the labels and heads as candidates: {unknown}"
+    );
+
+    let ambiguous = ws
+        .run([
+            "new",
+            "-p",
+            "billing",
+            "-m",
+            "Invoices",
+            "--depends-on",
+            "a1f9",
+        ])
+        .code(2)
+        .stderr_text();
+    assert!(
+        ambiguous.contains(
+            "--depends-on `a1f9`: 'a1f9' is ambiguous; it could be any of: a1f9c0de2b37, \
+             a1f9dd000000"
+        ),
+        "{ambiguous}"
+    );
+
+    let several_heads = ws
+        .run([
+            "new",
+            "-p",
+            "billing",
+            "-m",
+            "Invoices",
+            "--depends-on",
+            "heads",
+        ])
+        .code(2)
+        .stderr_text();
+    assert!(
+        several_heads.contains("--depends-on `heads`: Multiple head revisions"),
+        "{several_heads}"
+    );
+
+    let merge = ws
+        .run(["merge", "-m", "join", "nope", "b0b1c2d3e4f5"])
+        .code(2)
+        .stderr_text();
+    assert!(
+        merge.contains("merge `nope`: Can't locate revision identified by 'nope'"),
+        "{merge}"
+    );
+    assert_eq!(
+        ws.migration_files("billing"),
+        ["b0b1c2d3e4f5_create_b0b1c2d3e4f5.sql"]
     );
 }

@@ -92,21 +92,20 @@ fn schema_with(extra: &str) -> String {
     format!("{BASE_SCHEMA}\n{extra}")
 }
 
+/// Runs `new -p shop --autogenerate -m MESSAGE` with `extra_args` (the exit status is the
+/// caller's to check).
+fn autogenerate(ws: &Workspace, message: &str, extra_args: &[&str]) -> assert_cmd::assert::Assert {
+    let mut args = vec!["new", "-p", "shop", "--autogenerate", "-m", message];
+    args.extend_from_slice(extra_args);
+    ws.run(&args)
+}
+
 /// Runs `new --autogenerate` for `shop` with the id `gen` and returns the generated file's
 /// text (panics when no file was written).
 fn generate(ws: &Workspace, extra_args: &[&str]) -> String {
-    let mut args = vec![
-        "new",
-        "-p",
-        "shop",
-        "--autogenerate",
-        "-m",
-        "Generated",
-        "--rev-id",
-        "gen",
-    ];
+    let mut args = vec!["--rev-id", "gen"];
     args.extend_from_slice(extra_args);
-    let out = ws.run(&args).success();
+    let out = autogenerate(ws, "Generated", &args).success();
     assert!(
         out.stdout_text()
             .contains("Generating shop/migrations/gen_generated.sql"),
@@ -240,18 +239,7 @@ fn columns_are_added_and_dropped(backend: Backend) {
         &ws,
         &BASE_SCHEMA.replace("note -> Nullable<Text>,", "email -> Nullable<Text>,"),
     );
-    let out = ws
-        .run([
-            "new",
-            "-p",
-            "shop",
-            "--autogenerate",
-            "-m",
-            "Generated",
-            "--rev-id",
-            "gen",
-        ])
-        .success();
+    let out = autogenerate(&ws, "Generated", &["--rev-id", "gen"]).success();
     let stderr = out.stderr_text();
     assert!(
         stderr.contains("warning: destructive: drops column customers.note"),
@@ -283,17 +271,7 @@ fn no_destructive_refuses_a_drop(backend: Backend) {
         &BASE_SCHEMA.replace("        note -> Nullable<Text>,\n", ""),
     );
     let before = ws.migration_files("shop");
-    let out = ws
-        .run([
-            "new",
-            "-p",
-            "shop",
-            "--autogenerate",
-            "-m",
-            "Generated",
-            "--no-destructive",
-        ])
-        .code(1);
+    let out = autogenerate(&ws, "Generated", &["--no-destructive"]).code(1);
     assert!(
         out.stderr_text()
             .contains("--no-destructive: the revision is destructive: drops column customers.note"),
@@ -319,9 +297,7 @@ fn type_and_nullability_changes(backend: Backend) {
     );
     if backend == Backend::Sqlite {
         let before = ws.migration_files("shop");
-        let out = ws
-            .run(["new", "-p", "shop", "--autogenerate", "-m", "Generated"])
-            .code(1);
+        let out = autogenerate(&ws, "Generated", &[]).code(1);
         let stderr = out.stderr_text();
         assert!(
             stderr.contains(
@@ -335,19 +311,8 @@ fn type_and_nullability_changes(backend: Backend) {
         );
         assert_eq!(ws.migration_files("shop"), before, "no file may be written");
         // With --allow-incomplete the file carries the refused parts as TODO comments.
-        let out = ws
-            .run([
-                "new",
-                "-p",
-                "shop",
-                "--autogenerate",
-                "-m",
-                "Generated",
-                "--rev-id",
-                "gen",
-                "--allow-incomplete",
-            ])
-            .success();
+        let out =
+            autogenerate(&ws, "Generated", &["--rev-id", "gen", "--allow-incomplete"]).success();
         assert!(
             out.stdout_text().contains("Generating"),
             "{}",
@@ -360,18 +325,7 @@ fn type_and_nullability_changes(backend: Backend) {
         );
         return;
     }
-    let out = ws
-        .run([
-            "new",
-            "-p",
-            "shop",
-            "--autogenerate",
-            "-m",
-            "Generated",
-            "--rev-id",
-            "gen",
-        ])
-        .success();
+    let out = autogenerate(&ws, "Generated", &["--rev-id", "gen"]).success();
     assert!(
         out.stderr_text()
             .contains("destructive: makes customers.note NOT NULL"),
@@ -438,9 +392,7 @@ fn renames_need_the_flag(backend: Backend) {
             .replace("customers (id)", "clients (id)")
             .replace("note -> Nullable<Text>,", "remark -> Nullable<Text>,"),
     );
-    let out = ws
-        .run(["new", "-p", "shop", "--autogenerate", "-m", "Guessing"])
-        .success();
+    let out = autogenerate(&ws, "Guessing", &[]).success();
     assert!(
         out.stderr_text()
             .contains("--rename-table customers=clients"),
@@ -513,16 +465,7 @@ fn other_members_and_the_version_table_are_left_alone(backend: Backend) {
         "{}",
         out.stdout_text()
     );
-    let out = ws
-        .run([
-            "new",
-            "-p",
-            "shop",
-            "--autogenerate",
-            "-m",
-            "Nothing of ours",
-        ])
-        .success();
+    let out = autogenerate(&ws, "Nothing of ours", &[]).success();
     assert!(
         out.stderr_text()
             .contains("left out: + column audit_events.actor"),
@@ -562,9 +505,7 @@ fn schema_write_round_trips(backend: Backend) {
         "never the version table: {written}"
     );
     ws.run(["check", "--schema"]).success();
-    let out = ws
-        .run(["new", "-p", "shop", "--autogenerate", "-m", "Nothing"])
-        .success();
+    let out = autogenerate(&ws, "Nothing", &[]).success();
     assert!(
         out.stdout_text().contains("No changes detected"),
         "{}",

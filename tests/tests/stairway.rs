@@ -42,7 +42,7 @@ fn a_down_that_forgets_a_column_is_named() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("left after down:    column u1.email"),
+        stderr.contains("  column u1.email: left after the down\n    +"),
         "{stderr}"
     );
     assert!(out.stdout_text().contains("u1: up, down, up"));
@@ -65,7 +65,10 @@ fn a_down_that_drops_a_table_its_up_did_not_create_is_named() {
     let out = ws.run(["test"]).code(1);
     let stderr = out.stderr_text();
     assert!(stderr.contains("the down of revision u2"), "{stderr}");
-    assert!(stderr.contains("missing after down: table u1"), "{stderr}");
+    assert!(
+        stderr.contains("  table u1: missing after the down\n    -id "),
+        "its columns are shown: {stderr}"
+    );
 }
 
 #[test]

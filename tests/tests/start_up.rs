@@ -134,6 +134,15 @@ fn add_instance_member(root: &Path) {
         .canonicalize()
         .expect("the runtime's folder");
     let runtime = runtime.display();
+    // The backends are written into the dependency itself: a feature of the app's that
+    // named `revise-runtime/mysql` would reach the build-dependency of the same name too, and
+    // compile diesel for the build script with other backends than diesel's derive macros
+    // (shared by both sides) were built for.
+    let backends = if cfg!(feature = "mysql") {
+        r#""sqlite", "postgres", "mysql""#
+    } else {
+        r#""sqlite", "postgres""#
+    };
     std::fs::write(
         member.join("Cargo.toml"),
         format!(
@@ -143,17 +152,17 @@ version = "0.1.0"
 edition = "2021"
 publish = false
 
+# The application's own switch for its MySQL code; the drivers are chosen below.
 [features]
-mysql = ["revise-runtime/mysql", "diesel/mysql"]
+mysql = []
 
 [dependencies]
-revise-runtime = {{ path = "{runtime}", features = ["sqlite", "postgres"] }}
-diesel = {{ version = "2.3", default-features = false, features = ["sqlite", "postgres"] }}
+revise-runtime = {{ path = "{runtime}", features = [{backends}] }}
+diesel = {{ version = "2.3", default-features = false, features = [{backends}] }}
 
-# The same backends as above: diesel's derive macros are built once for both sides.
+# The reader only, as the README's start-up section shows: no diesel in the build script.
 [build-dependencies]
-revise-runtime = {{ path = "{runtime}", features = ["build", "sqlite", "postgres"] }}
-diesel = {{ version = "2.3", default-features = false, features = ["sqlite", "postgres"] }}
+revise-runtime = {{ path = "{runtime}", default-features = false, features = ["build"] }}
 "#
         ),
     )

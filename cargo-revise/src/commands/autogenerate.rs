@@ -2,22 +2,26 @@
 //! member's schema file and its revisions (Alembic's `revision --autogenerate`).
 //!
 //! Before the file is written, the revision is tried on the scratch database: up, then the
-//! comparison must find nothing left (but what was refused); down, then the whole catalog
-//! must equal the one before; up again, the catalog as after the first up. A revision that
+//! comparison must find nothing left (but what was refused); down, then the whole schema (as
+//! the stairway test compares it) must equal the one before; up again, the schema as after
+//! the first up. A revision that
 //! fails any of these is not written (exit 1).
 
 use std::collections::BTreeSet;
 
+use revise_runtime::backend::VersionTable;
 use revise_runtime::parse::parse_revision;
 use revise_runtime::schema::catalog::Catalog;
 use revise_runtime::schema::diff::{self, Change, Difference, Scope};
 use revise_runtime::schema::generate::{generate, Generated};
 use revise_runtime::schema::model::{DieselSchema, TableName};
+use revise_runtime::snapshot::{self, Schema};
 use revise_runtime::version_rows::Direction;
 use revise_runtime::{DatabaseConnection, Migrator, RevisionGraph};
 
 use crate::cli::NewArgs;
 use crate::error::CliError;
+use crate::output::schema_diff::{self, Wording, SCREENFUL};
 
 use super::new::{self, RevisionRequest};
 use super::schema::{self, Compared};
@@ -78,18 +82,19 @@ pub fn run(context: &Context, args: &NewArgs) -> Result<(), CliError> {
     };
     let (file_name, text) =
         new::render(&graph, &request, &generated.up_sql(), &generated.down_sql())?;
+    let version_table = crate::settings::version_table(&context.workspace)?;
     self_test(
         &mut compared,
         &graph,
         &wanted,
         &generated,
         member,
-        &file_name,
-        &text,
+        (&file_name, &text),
+        &version_table,
     )?;
     context
         .printer
-        .line("  Tried on the scratch database: up, compare, down (catalog restored), up");
+        .line("  Tried on the scratch database: up, compare, down (schema restored), up");
     new::write_file(context, &graph, member, &file_name, &text)
 }
 
@@ -239,8 +244,8 @@ fn self_test(
     wanted: &DieselSchema,
     generated: &Generated,
     member: &revise_runtime::workspace::Member,
-    file_name: &str,
-    text: &str,
+    (file_name, text): (&str, &str),
+    version_table: &VersionTable,
 ) -> Result<(), CliError> {
     let path = member.migrations_dir.join(file_name);
     let revision = parse_revision(&path, &member.label, text.as_bytes())
@@ -260,8 +265,11 @@ fn self_test(
         .ok_or_else(|| CliError::failed("the generated revision is missing from its graph"))?;
     let migrator = Migrator::new(&with_new);
     let conn = &mut compared.scratch.conn;
-    let excluded = compared.scope.excluded.clone();
-    let before = compared.catalog.without(&excluded).lines();
+    // The whole schema, as the stairway test compares it (tables, columns, indexes,
+    // constraints, views, functions, triggers, sequences), without the version table.
+    let snapshot =
+        |conn: &mut DatabaseConnection| conn.schema(version_table).map_err(CliError::from);
+    let before = snapshot(conn)?;
     let failed = |stage: &str, e: revise_runtime::migrator::MigrateError| {
         CliError::failed(format!(
             "the generated revision failed on the scratch database while {stage}, so no file was written: {e}"
@@ -291,28 +299,58 @@ fn self_test(
             left.join("\n  ")
         )));
     }
+    let first_up = snapshot(conn)?;
     migrator
         .step_one(conn, node, Direction::Down)
         .map_err(|e| failed("downgrading", e))?;
-    let after_down = read_catalog(conn)?.without(&excluded).lines();
-    if after_down != before {
-        return Err(CliError::failed(format!(
-            "the generated down section does not restore the schema, so no file was written:\n{}",
-            line_difference(&before, &after_down)
-        )));
-    }
+    let after_down = snapshot(conn)?;
+    different(
+        &before,
+        &after_down,
+        "the generated down section does not restore the schema",
+        DOWN,
+    )?;
     migrator
         .step_one(conn, node, Direction::Up)
         .map_err(|e| failed("upgrading again", e))?;
-    let again = read_catalog(conn)?.without(&excluded).lines();
-    let first_up = after_up.without(&excluded).lines();
-    if again != first_up {
-        return Err(CliError::failed(format!(
-            "the generated revision leaves another schema when applied again after its down, so no file was written:\n{}",
-            line_difference(&first_up, &again)
-        )));
+    let again = snapshot(conn)?;
+    different(
+        &first_up,
+        &again,
+        "the generated revision leaves another schema when applied again after its down",
+        AGAIN,
+    )
+}
+
+/// How the self-test's comparisons name their two sides.
+const DOWN: Wording = Wording {
+    removed: "missing after the down",
+    added: "left after the down",
+    changed: "differs after the down",
+};
+
+/// How the re-applied comparison names its two sides.
+const AGAIN: Wording = Wording {
+    removed: "missing when applied again",
+    added: "only when applied again",
+    changed: "differs when applied again",
+};
+
+/// Refuses when the two snapshots differ, naming each object with a unified diff.
+fn different(
+    expected: &Schema,
+    found: &Schema,
+    what: &str,
+    wording: Wording,
+) -> Result<(), CliError> {
+    let differences = snapshot::compare(expected, found);
+    if differences.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    Err(CliError::failed(format!(
+        "{what}, so no file was written:\n{}",
+        schema_diff::lines(&differences, wording, Some(SCREENFUL)).join("\n")
+    )))
 }
 
 fn read_catalog(conn: &mut DatabaseConnection) -> Result<Catalog, CliError> {
@@ -329,23 +367,4 @@ fn owned_after(scope: &Scope, before: &Catalog, after: &Catalog) -> Vec<TableNam
         .filter(|t| scope.owned.contains(t) || !old.contains(t))
         .filter(|t| !scope.excluded.contains(t))
         .collect()
-}
-
-/// The lines only one side has, marked `-` (expected) and `+` (found), at most 20.
-fn line_difference(expected: &[String], found: &[String]) -> String {
-    let expected_set: BTreeSet<&String> = expected.iter().collect();
-    let found_set: BTreeSet<&String> = found.iter().collect();
-    let mut lines: Vec<String> = expected
-        .iter()
-        .filter(|l| !found_set.contains(l))
-        .map(|l| format!("  - {l}"))
-        .chain(
-            found
-                .iter()
-                .filter(|l| !expected_set.contains(l))
-                .map(|l| format!("  + {l}")),
-        )
-        .collect();
-    lines.truncate(20);
-    lines.join("\n")
 }

@@ -1,5 +1,5 @@
 //! `cargo revise history`: the graph, newest first, in Alembic's line format; `-r FROM:TO`
-//! narrows it, `-i` marks what the database has.
+//! narrows it, `-i` marks the version table's rows.
 
 use revise_runtime::graph::{Node, NodeSet};
 use revise_runtime::RevisionGraph;
@@ -19,8 +19,11 @@ pub fn run(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
             .is_some_and(|r| r.split(':').any(|end| end.trim() == "current"));
     let pending = needs_db.then(|| context.start_reading_rows());
     let graph = context.read_graph()?;
+    // As in Alembic's `history`, "current" is the version table's rows: `-i` marks them and
+    // nothing else (not the revisions applied only because a row depends on them, which
+    // `current` also lists), and `current` as an end of `-r` stands for them.
     let current: Vec<Node> = match pending {
-        Some(pending) => graph.applied_branch_heads(pending.nodes(graph)?),
+        Some(pending) => pending.nodes(graph)?.into_iter().collect(),
         None => Vec::new(),
     };
     let in_range = match &args.rev_range {
@@ -63,16 +66,23 @@ pub fn run(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
 }
 
 /// `FROM:TO` as in Alembic: either end may be empty (base, heads), `base`, `heads`,
-/// `current`, or a revision; the range holds what descends from FROM and leads to TO.
+/// `current`, or a revision. As Alembic's `walk_revisions` (`_collect_upgrade_revisions`
+/// with the range inclusive), the range holds FROM and what TO needs beyond what FROM needs,
+/// keeping only what descends from FROM by `Revises`: a revision that only depends on FROM
+/// belongs to another branch and is left out.
 fn range_nodes(graph: &RevisionGraph, range: &str, current: &[Node]) -> Result<NodeSet, CliError> {
     let Some((from, to)) = range.split_once(':') else {
         return Err(CliError::bad_input(format!(
             "-r `{range}` is not a range; write FROM:TO, e.g. `base:heads`, `abc:`, `:current`"
         )));
     };
-    let resolve = |end: &str| -> Result<Option<Vec<Node>>, CliError> {
+    let resolve = |end: &str, is_from: bool| -> Result<Option<Vec<Node>>, CliError> {
         match end.trim() {
             "" | "base" | "heads" => Ok(None),
+            // A database without rows stands at the base: from there the range holds
+            // everything, and up to there nothing. (Alembic reads `:current` there as
+            // `:heads` and lists every revision as applied.)
+            "current" if current.is_empty() && is_from => Ok(None),
             "current" => Ok(Some(current.to_vec())),
             "head" => Ok(Some(graph.heads())),
             reference => revise_runtime::target::resolve_reference(graph, reference)
@@ -80,15 +90,27 @@ fn range_nodes(graph: &RevisionGraph, range: &str, current: &[Node]) -> Result<N
                 .map_err(|e| CliError::bad_input(format!("-r {range}: {e}"))),
         }
     };
-    let lower = match resolve(from)? {
-        Some(nodes) => graph.descendants_inclusive(nodes),
-        None => (0..graph.len()).collect(),
-    };
-    let upper = match resolve(to)? {
+    let lower = resolve(from, true)?;
+    let required: NodeSet = match resolve(to, false)? {
         Some(nodes) => graph.ancestors_inclusive(nodes),
         None => (0..graph.len()).collect(),
     };
-    Ok(lower.intersection(&upper).copied().collect())
+    let Some(lower) = lower else {
+        return Ok(required);
+    };
+    if let Some(&outside) = lower.iter().find(|n| !required.contains(n)) {
+        return Err(CliError::bad_input(format!(
+            "-r {range}: {} is not an ancestor of {}; the range must go from a revision to one that descends from it",
+            graph.id(outside),
+            to.trim()
+        )));
+    }
+    let below = graph.ancestors_inclusive(lower.iter().copied());
+    let downstream = graph.revises_descendants_inclusive(lower.iter().copied());
+    Ok(required
+        .into_iter()
+        .filter(|n| (lower.contains(n) || !below.contains(n)) && downstream.contains(n))
+        .collect())
 }
 
 /// The verbose form of one revision, as `history -v` and `show` print it.

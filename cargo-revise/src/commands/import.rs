@@ -140,12 +140,14 @@ fn render(migration: &DieselMigration, id: &str, parent: Option<&str>) -> String
         migration.folder
     );
     let revises: Vec<String> = parent.map(str::to_owned).into_iter().collect();
+    let create_date = create_date(&migration.version);
     let header = scaffold::render_revision(&NewRevision {
         message: &message,
         id,
         revises: &revises,
         depends_on: &[],
         branch_labels: &[],
+        create_date: create_date.as_deref(),
     });
     // The scaffold ends with empty up and down sections; fill them instead.
     let header = header.split("-- revise:up").next().unwrap_or_default();
@@ -162,6 +164,32 @@ fn render(migration: &DieselMigration, id: &str, parent: Option<&str>) -> String
         text.push_str(&format!("\n-- revise:down{option}\n{}\n", down.trim_end()));
     }
     text
+}
+
+/// The `Create Date` a diesel version that is a timestamp stands for: diesel names
+/// migrations `2019-02-26-002946_x` (its default) or `20190226002946_x`, and reads both as
+/// the version `20190226002946`. Any other version (`00000000000000`, `1`, `v2`) gives
+/// `None`, and the revision is dated by the import, as before.
+fn create_date(version: &str) -> Option<String> {
+    let digits: String = version.chars().filter(|c| *c != '-').collect();
+    if digits.len() != 14 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let field = |range: std::ops::Range<usize>| digits[range].parse::<u8>().ok();
+    let year: i32 = digits[..4].parse().ok()?;
+    let month = time::Month::try_from(field(4..6)?).ok()?;
+    let date = time::Date::from_calendar_date(year, month, field(6..8)?).ok()?;
+    let time = time::Time::from_hms(field(8..10)?, field(10..12)?, field(12..14)?).ok()?;
+    let at = time::PrimitiveDateTime::new(date, time);
+    Some(format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.000000",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    ))
 }
 
 /// Parses every new file before writing any, so a migration whose SQL happens to contain a
@@ -188,4 +216,37 @@ fn shown(file: &Path, root: &Path) -> String {
         .unwrap_or(file)
         .display()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::create_date;
+
+    #[test]
+    fn a_timestamp_version_gives_the_create_date() {
+        for version in ["20190226002946", "2019-02-26-002946"] {
+            assert_eq!(
+                create_date(version).as_deref(),
+                Some("2019-02-26 00:29:46.000000"),
+                "{version}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_versions_keep_the_import_date() {
+        for version in [
+            "00000000000000",
+            "20191326002946",
+            "20190230002946",
+            "20190226256000",
+            "2019022600294",
+            "201902260029467",
+            "1",
+            "v2",
+            "2019x226002946",
+        ] {
+            assert_eq!(create_date(version), None, "{version}");
+        }
+    }
 }

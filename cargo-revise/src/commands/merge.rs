@@ -1,6 +1,7 @@
 //! `cargo revise merge -m MSG REV...`: a revision whose `Revises` lists several heads.
 
 use revise_runtime::graph::Node;
+use revise_runtime::target::TargetError;
 
 use crate::cli::MergeArgs;
 use crate::error::CliError;
@@ -23,8 +24,13 @@ pub fn run(context: &Context, args: &MergeArgs) -> Result<(), CliError> {
             );
             continue;
         }
-        let node = revise_runtime::target::resolve_single(graph, written)
-            .map_err(|e| CliError::bad_input(e.to_string()))?;
+        let node = revise_runtime::target::resolve_single(graph, written).map_err(|e| {
+            let error = CliError::bad_input(format!("merge `{written}`: {e}"));
+            match e {
+                TargetError::Unknown(_) => error.with_hint(new::candidates(graph)),
+                _ => error,
+            }
+        })?;
         parents.push(node);
     }
     parents.dedup();

@@ -1,13 +1,16 @@
 //! `cargo revise up` and `down`: load, connect, and let the runtime's migrator run with the
-//! terminal report.
+//! terminal report, or record the run for `--format json`.
 
 use std::time::Duration;
 
-use revise_runtime::Migrator;
+use revise_runtime::backend::DatabaseConnection;
+use revise_runtime::report::Reporter;
+use revise_runtime::{MigrateError, Migrator, Outcome};
 
-use crate::cli::{DownArgs, RunArgs, UpArgs};
+use crate::cli::{DownArgs, Format, RunArgs, UpArgs};
 use crate::error::CliError;
 use crate::output::progress::TerminalReport;
+use crate::output::run_json::RunRecord;
 use crate::settings;
 
 use super::offline::{self, Offline};
@@ -19,9 +22,13 @@ pub fn up(context: &Context, args: &UpArgs) -> Result<(), CliError> {
     if args.run.sql {
         return offline::run(context, Offline::Up, &target, args.run.dialect);
     }
-    migrate(context, &args.run, |migrator, conn, report| {
-        migrator.upgrade_with(conn, &target, report)
-    })
+    migrate(
+        context,
+        "up",
+        &target,
+        &args.run,
+        |migrator, conn, report| migrator.upgrade_with(conn, &target, report),
+    )
 }
 
 /// The target of `up`: as given, else `MEMBER@head` with one `-p MEMBER`, else `heads`.
@@ -51,7 +58,7 @@ pub fn up_fleet(context: &Context, args: &UpArgs) -> Result<(), CliError> {
             selection: &args.fleet,
             run: Some(&args.fleet_run),
             operation: revise_runtime::fleet::Operation::Up(target),
-            format: args.fleet_run.format,
+            format: args.run.format,
             lock_timeout: Duration::from_secs(args.run.lock_timeout),
         },
     )
@@ -76,7 +83,7 @@ pub fn down_fleet(context: &Context, args: &DownArgs) -> Result<(), CliError> {
             selection: &args.fleet,
             run: Some(&args.fleet_run),
             operation: revise_runtime::fleet::Operation::Down(target),
-            format: args.fleet_run.format,
+            format: args.run.format,
             lock_timeout: Duration::from_secs(args.run.lock_timeout),
         },
     )
@@ -88,23 +95,43 @@ pub fn down(context: &Context, args: &DownArgs) -> Result<(), CliError> {
     if args.run.sql {
         return offline::run(context, Offline::Down, &target, args.run.dialect);
     }
-    migrate(context, &args.run, |migrator, conn, report| {
-        migrator.downgrade_with(conn, &target, report)
-    })
+    migrate(
+        context,
+        "down",
+        &target,
+        &args.run,
+        |migrator, conn, report| migrator.downgrade_with(conn, &target, report),
+    )
 }
 
 fn migrate(
     context: &Context,
+    command: &str,
+    target: &str,
     run: &RunArgs,
     action: impl FnOnce(
         &Migrator<'_>,
-        &mut revise_runtime::backend::DatabaseConnection,
-        &mut TerminalReport,
-    ) -> Result<revise_runtime::Outcome, revise_runtime::MigrateError>,
+        &mut DatabaseConnection,
+        &mut dyn Reporter,
+    ) -> Result<Outcome, MigrateError>,
 ) -> Result<(), CliError> {
     let graph = context.workspace.load_graph().map_err(CliError::from)?;
     let table = settings::version_table(&context.workspace)?;
     let setting = context.database()?;
+    let migrator = Migrator::new(&graph)
+        .with_version_table(table)
+        .with_lock_timeout(Duration::from_secs(run.lock_timeout));
+    if run.format == Format::Json {
+        // Once the database is known, every outcome is a document, failures included.
+        let mut record = RunRecord::default();
+        let result = revise_runtime::connect(&setting.url)
+            .map_err(MigrateError::from)
+            .and_then(|mut conn| action(&migrator, &mut conn, &mut record));
+        context
+            .printer
+            .json(&record.document(command, target, &setting.url, &result));
+        return result.map(|_| ()).map_err(CliError::from);
+    }
     if context.printer.verbose > 0 {
         context.printer.line(format!(
             "Database: {} (from {})",
@@ -112,9 +139,6 @@ fn migrate(
         ));
     }
     let mut conn = revise_runtime::connect(&setting.url)?;
-    let migrator = Migrator::new(&graph)
-        .with_version_table(table)
-        .with_lock_timeout(Duration::from_secs(run.lock_timeout));
     let mut report = TerminalReport::new(&context.printer);
     action(&migrator, &mut conn, &mut report)?;
     Ok(())

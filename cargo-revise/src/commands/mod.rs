@@ -2,7 +2,9 @@
 
 mod autogenerate;
 mod check;
+pub mod completions;
 mod current;
+mod database;
 mod fleet;
 mod heads;
 mod history;
@@ -101,6 +103,12 @@ pub fn run(command: Command, context: &Context) -> Result<(), CliError> {
         Command::Schema(args) => schema::run(context, &args),
         Command::Import(args) => import::run(context, &args),
         Command::Test(args) => stairway::run(context, &args),
+        Command::Database(args) => database::run(context, &args),
+        // Answered before the workspace is read (main.rs): it needs none.
+        Command::Completions(args) => {
+            completions::run(&args);
+            Ok(())
+        }
     }
 }
 
@@ -122,20 +130,26 @@ fn refuse_fleet_options_without_fleet(command: &Command) -> Result<(), CliError>
         if run.canary != 1 {
             given.push("--canary");
         }
-        if run.format != Format::Human {
-            given.push("--format");
+        given
+    };
+    // A single run of `up` or `down` prints `--format json` itself; JSON lines are a fleet's.
+    let with_format = |mut given: Vec<&'static str>, format: Format, json_alone: bool| {
+        match format {
+            Format::Jsonl => given.push("--format jsonl"),
+            Format::Json if !json_alone => given.push("--format json"),
+            _ => {}
         }
         given
     };
     let given = match command {
         Command::Up(args) if !args.fleet.active() && args.fleet_run.retry.is_none() => {
-            run_options(&args.fleet_run)
+            with_format(run_options(&args.fleet_run), args.run.format, true)
         }
         Command::Down(args) if !args.fleet.active() && args.fleet_run.retry.is_none() => {
-            run_options(&args.fleet_run)
+            with_format(run_options(&args.fleet_run), args.run.format, true)
         }
         Command::Stamp(args) if !args.fleet.active() && args.fleet_run.retry.is_none() => {
-            run_options(&args.fleet_run)
+            with_format(run_options(&args.fleet_run), args.format, false)
         }
         Command::Current(args) if !args.fleet.active() && args.format == Format::Jsonl => {
             vec!["--format jsonl"]

@@ -1,6 +1,7 @@
 //! `cargo revise new -m MSG`: a revision file chained onto the member's head.
 
 use revise_runtime::parse::parse_revision;
+use revise_runtime::target::TargetError;
 use revise_runtime::{RevisionGraph, RevisionId};
 
 use crate::cli::NewArgs;
@@ -29,6 +30,11 @@ pub fn run(context: &Context, args: &NewArgs) -> Result<(), CliError> {
     let member = crate::workspace::select_member(&context.workspace, &context.global.packages)?;
     let graph = context.read_graph()?;
     let revises = parents(graph, &member.label, args.head.as_deref())?;
+    let depends_on = args
+        .depends_on
+        .iter()
+        .map(|value| dependency(graph, value))
+        .collect::<Result<Vec<_>, _>>()?;
     write_revision(
         context,
         graph,
@@ -37,9 +43,36 @@ pub fn run(context: &Context, args: &NewArgs) -> Result<(), CliError> {
             message: &args.message,
             rev_id: args.rev_id.as_deref(),
             revises,
-            depends_on: &args.depends_on,
+            depends_on: &depends_on,
             branch_labels: &args.branch_labels,
         },
+    )
+}
+
+/// What `Depends On` records for one `--depends-on` value, as Alembic's `revision
+/// --depends-on` writes it: a branch label as written, any other form as the full id.
+fn dependency(graph: &RevisionGraph, value: &str) -> Result<String, CliError> {
+    revise_runtime::target::resolve_dependency(graph, value).map_err(|e| {
+        let error = CliError::bad_input(format!("--depends-on `{value}`: {e}"));
+        match e {
+            TargetError::Unknown(_) => error.with_hint(candidates(graph)),
+            _ => error,
+        }
+    })
+}
+
+/// The values a user most likely meant: every branch label and every head.
+pub fn candidates(graph: &RevisionGraph) -> String {
+    let labels: Vec<&str> = graph.labels().map(|(label, _)| label).collect();
+    let heads: Vec<String> = graph
+        .heads()
+        .into_iter()
+        .map(|n| format!("{} ({})", graph.id(n), graph.revision(n).origin.member))
+        .collect();
+    format!(
+        "the branch labels are {}; the heads are {}",
+        labels.join(", "),
+        heads.join(", ")
     )
 }
 
@@ -80,6 +113,7 @@ pub fn render(
             revises: &request.revises,
             depends_on: request.depends_on,
             branch_labels: request.branch_labels,
+            create_date: None,
         },
         up,
         down,

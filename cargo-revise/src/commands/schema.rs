@@ -173,15 +173,12 @@ pub fn read_wanted(
     if !file.exists() {
         return Err(CliError {
             status: Status::BadInput,
-            problems: vec![Problem {
-                message: format!(
-                    "member `{}`: the schema file {} does not exist (chosen by {})",
-                    member.name,
-                    shown(context, &file.path),
-                    file.source
-                ),
-                location: None,
-            }],
+            problems: vec![Problem::new(format!(
+                "member `{}`: the schema file {} does not exist (chosen by {})",
+                member.name,
+                shown(context, &file.path),
+                file.source
+            ))],
             hint: Some(
                 "create it with `cargo revise schema --write`, or fix the setting".to_owned(),
             ),
@@ -194,11 +191,11 @@ fn schema_file_error(context: &Context, error: &SchemaFileError) -> CliError {
     CliError {
         status: Status::BadInput,
         problems: vec![Problem {
-            message: error.message.clone(),
-            location: Some(Location {
-                path: Path::new(&shown(context, &error.path)).to_owned(),
-                line: Some(error.line),
-            }),
+            location: Some(Location::at(
+                Path::new(&shown(context, &error.path)),
+                Some(error.line),
+            )),
+            ..Problem::new(error.message.clone())
         }],
         hint: Some("fix the schema file; nothing was compared or written".to_owned()),
     }
@@ -304,6 +301,8 @@ pub fn migrate_scratch(
                 error
             }
             ScratchError::Db(e) => CliError::failed(format!("{context_line}: {e}"))
+                .with_hint("--dev-url names a server where this user may create databases"),
+            ScratchError::Create(e) => CliError::failed(format!("{context_line}: {e}"))
                 .with_hint("--dev-url names a server where this user may create databases"),
         }
     })

@@ -25,7 +25,7 @@ pub fn run_fleet(context: &Context, args: &StampArgs) -> Result<(), CliError> {
                 targets: args.revisions.clone(),
                 purge: args.purge,
             },
-            format: args.fleet_run.format,
+            format: args.format,
             lock_timeout: std::time::Duration::from_secs(60),
         },
     )

@@ -5,6 +5,8 @@
 pub mod diagnostic;
 pub mod fleet;
 pub mod progress;
+pub mod run_json;
+pub mod schema_diff;
 pub mod stream;
 
 use console::Term;

@@ -68,6 +68,12 @@ pub fn stderr_line(text: &str) {
     let _ = writeln!(err, "{text}").and_then(|()| err.flush());
 }
 
+/// Writes `text` to standard error without a newline (a prompt), ignoring a failure.
+pub fn stderr_prompt(text: &str) {
+    let mut err = io::stderr().lock();
+    let _ = write!(err, "{text}").and_then(|()| err.flush());
+}
+
 /// True when the failure means the reader went away: the shell's convention then is to stop
 /// quietly (a closed pipe ends `ls | head -1` without a word).
 pub fn reader_left(error: &io::Error) -> bool {

@@ -9,8 +9,10 @@
 //! application hands in (see `steps.rs`). The guard releases the lock when dropped, so every
 //! way out of a run, errors included, lets the next run in.
 
+#[cfg(feature = "diesel")]
 use std::time::Duration;
 
+#[cfg(feature = "diesel")]
 use super::{DatabaseUrl, StepError, VersionTable};
 
 /// A held run lock; dropping it releases the lock.
@@ -108,6 +110,7 @@ pub(super) fn mysql_try_query(name: &str) -> String {
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 const POLL: Duration = Duration::from_millis(100);
 
+#[cfg(feature = "diesel")]
 pub(super) fn acquire(
     url: &DatabaseUrl,
     table: &VersionTable,
@@ -116,7 +119,7 @@ pub(super) fn acquire(
 ) -> Result<RunLock, StepError> {
     let held = match url {
         #[cfg(feature = "postgres")]
-        DatabaseUrl::Postgres { url: text } => {
+        DatabaseUrl::Postgres { url: text, .. } => {
             let mut conn = super::postgres::connect(text, url)?;
             let keys = [RUN_LOCK_CLASS, STEP_LOCK_CLASS].map(|class| postgres_key(table, class));
             let queries = keys.clone().map(|key| postgres_try_query(&key));
@@ -124,7 +127,7 @@ pub(super) fn acquire(
             Held::Postgres(conn, keys)
         }
         #[cfg(feature = "mysql")]
-        DatabaseUrl::Mysql { url: text } => {
+        DatabaseUrl::Mysql { url: text, .. } => {
             let mut conn = super::mysql::connect(text, url)?;
             let names = ["run", "step"].map(|purpose| mysql_name(table, purpose));
             let queries = names.clone().map(|name| mysql_try_query(&name));

@@ -6,10 +6,16 @@
 //! decide nothing about what runs: the migrator hands them one step at a time with the rows
 //! it expects to find.
 
+#[cfg(feature = "diesel")]
+pub mod database;
+#[cfg(feature = "diesel")]
+mod locate;
 mod lock;
+#[cfg(feature = "diesel")]
 pub mod scratch;
 mod session;
 pub mod statements;
+#[cfg(feature = "diesel")]
 mod steps;
 pub mod url;
 
@@ -28,6 +34,7 @@ pub use lock::RunLock;
 pub use session::ConnectionSettings;
 pub use url::{DatabaseUrl, Dialect, UrlError};
 
+use crate::failure::SqlFailure;
 use crate::revision::Section;
 
 /// An error from the database or the driver, with what was being done.
@@ -41,6 +48,8 @@ pub struct DbError {
 }
 
 impl DbError {
+    // Without a backend nothing connects, so nothing makes one.
+    #[cfg_attr(not(feature = "diesel"), allow(dead_code))]
     pub(crate) fn new(context: impl Into<String>, message: impl ToString) -> Self {
         let message = message.to_string();
         let one_line: Vec<&str> = message
@@ -179,10 +188,11 @@ pub enum StepError {
     #[error("gave up waiting for another migration run after {0:?} (see --lock-timeout)")]
     LockTimeout(Duration),
     /// The revision's own SQL failed and was rolled back, except `kept`.
-    #[error("{message}")]
+    #[error("{failure}")]
     Sql {
-        /// The database's message.
-        message: String,
+        /// What the database said, and which statement failed (boxed: errors travel far and
+        /// are rare).
+        failure: Box<SqlFailure>,
         /// Statements that ran before the failure and could not be rolled back: those of a
         /// `transaction=false` section, or any on MySQL, whose DDL commits implicitly.
         kept: Vec<String>,
@@ -193,11 +203,13 @@ pub enum StepError {
 }
 
 /// A connection to one of the supported databases, chosen by the URL's scheme.
+#[cfg(feature = "diesel")]
 pub struct DatabaseConnection {
     url: DatabaseUrl,
     inner: Inner,
 }
 
+#[cfg(feature = "diesel")]
 enum Inner {
     #[cfg(feature = "sqlite")]
     Sqlite(diesel::SqliteConnection),
@@ -209,7 +221,7 @@ enum Inner {
 
 /// The concrete diesel connection behind a [`DatabaseConnection`], for code that speaks one
 /// dialect's SQL (the schema's catalog readers).
-#[cfg_attr(not(feature = "schema"), allow(dead_code))]
+#[cfg(feature = "schema")]
 pub(crate) enum Native<'a> {
     #[cfg(feature = "sqlite")]
     Sqlite(&'a mut diesel::SqliteConnection),
@@ -220,6 +232,7 @@ pub(crate) enum Native<'a> {
 }
 
 /// Runs `$body` with `$conn` bound to the concrete diesel connection.
+#[cfg(feature = "diesel")]
 macro_rules! with_inner {
     ($inner:expr, $conn:ident => $body:expr) => {
         match $inner {
@@ -235,17 +248,20 @@ macro_rules! with_inner {
 
 /// Something that names a database: a [`DatabaseUrl`], or URL text (a relative SQLite path
 /// is then relative to the working directory).
+#[cfg(feature = "diesel")]
 pub trait ToDatabaseUrl {
     /// The parsed URL.
     fn to_database_url(&self) -> Result<DatabaseUrl, DbError>;
 }
 
+#[cfg(feature = "diesel")]
 impl ToDatabaseUrl for DatabaseUrl {
     fn to_database_url(&self) -> Result<DatabaseUrl, DbError> {
         Ok(self.clone())
     }
 }
 
+#[cfg(feature = "diesel")]
 impl ToDatabaseUrl for str {
     fn to_database_url(&self) -> Result<DatabaseUrl, DbError> {
         let cwd = std::env::current_dir()
@@ -254,6 +270,7 @@ impl ToDatabaseUrl for str {
     }
 }
 
+#[cfg(feature = "diesel")]
 impl ToDatabaseUrl for String {
     fn to_database_url(&self) -> Result<DatabaseUrl, DbError> {
         self.as_str().to_database_url()
@@ -266,15 +283,16 @@ impl ToDatabaseUrl for String {
 /// let mut conn = revise_runtime::connect("sqlite://app.db")?;
 /// # Ok::<(), revise_runtime::DbError>(())
 /// ```
+#[cfg(feature = "diesel")]
 pub fn connect(url: &(impl ToDatabaseUrl + ?Sized)) -> Result<DatabaseConnection, DbError> {
     let url = &url.to_database_url()?;
     let inner = match url {
         #[cfg(feature = "sqlite")]
         DatabaseUrl::Sqlite { path } => Inner::Sqlite(sqlite::connect(path)?),
         #[cfg(feature = "postgres")]
-        DatabaseUrl::Postgres { url: text } => Inner::Postgres(postgres::connect(text, url)?),
+        DatabaseUrl::Postgres { url: text, .. } => Inner::Postgres(postgres::connect(text, url)?),
         #[cfg(feature = "mysql")]
-        DatabaseUrl::Mysql { url: text } => Inner::Mysql(mysql::connect(text, url)?),
+        DatabaseUrl::Mysql { url: text, .. } => Inner::Mysql(mysql::connect(text, url)?),
         #[allow(unreachable_patterns)]
         other => {
             let feature = match other.dialect() {
@@ -298,10 +316,11 @@ pub fn connect(url: &(impl ToDatabaseUrl + ?Sized)) -> Result<DatabaseConnection
 /// `connect_timeout` on PostgreSQL; on MySQL, whose diesel connection has no such option,
 /// the attempt runs on a thread of its own that is left to finish by itself. A fleet run
 /// must not stall on one dead host.
+#[cfg(feature = "diesel")]
 pub fn connect_within(url: &DatabaseUrl, timeout: Duration) -> Result<DatabaseConnection, DbError> {
     match url {
         #[cfg(feature = "postgres")]
-        DatabaseUrl::Postgres { url: text } => Ok(DatabaseConnection {
+        DatabaseUrl::Postgres { url: text, .. } => Ok(DatabaseConnection {
             url: url.clone(),
             inner: Inner::Postgres(postgres::connect_within(text, url, timeout.as_secs())?),
         }),
@@ -335,6 +354,7 @@ pub fn connect_within(url: &DatabaseUrl, timeout: Duration) -> Result<DatabaseCo
 
 /// Opens a connection only if the database already exists: read-only commands must not
 /// create an empty SQLite file as a side effect. `None` means "no database yet".
+#[cfg(feature = "diesel")]
 pub fn connect_existing(url: &DatabaseUrl) -> Result<Option<DatabaseConnection>, DbError> {
     if let DatabaseUrl::Sqlite { path } = url {
         if path.as_os_str() != ":memory:" && !path.exists() {
@@ -390,20 +410,21 @@ pub trait VersionStore {
     ) -> Result<(), StepError>;
 }
 
+#[cfg(feature = "diesel")]
 impl DatabaseConnection {
     /// The URL this connection was opened with.
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
     }
 
-    /// The schema as sorted text lines (tables, columns, indexes), without the version
-    /// table: what the stairway test compares before and after a revision's down.
-    pub fn schema(&mut self, table: &VersionTable) -> Result<Vec<String>, DbError> {
+    /// The schema's description (`schema` module), without the version table: what the
+    /// stairway test compares before and after a revision's down.
+    pub fn schema(&mut self, table: &VersionTable) -> Result<crate::snapshot::Schema, DbError> {
         with_inner!(&mut self.inner, conn => steps::schema(conn, table))
     }
 
     /// The concrete diesel connection.
-    #[cfg_attr(not(feature = "schema"), allow(dead_code))]
+    #[cfg(feature = "schema")]
     pub(crate) fn native(&mut self) -> Native<'_> {
         match &mut self.inner {
             #[cfg(feature = "sqlite")]
@@ -433,8 +454,21 @@ impl DatabaseConnection {
         with_inner!(&mut self.inner, conn => steps::SqlConnection::execute_batch(conn, sql)
             .map_err(|e| DbError::new("running SQL", e)))
     }
+
+    /// One text column (named `version_num`) of a query with text parameters bound in
+    /// order (`$1` on PostgreSQL, `?` elsewhere); `context` says what it was for in errors.
+    pub(crate) fn load_strings(
+        &mut self,
+        sql: &str,
+        params: &[&str],
+        context: &str,
+    ) -> Result<Vec<String>, DbError> {
+        with_inner!(&mut self.inner, conn => steps::SqlConnection::load_strings(conn, sql, params)
+            .map_err(|e| DbError::new(context, e)))
+    }
 }
 
+#[cfg(feature = "diesel")]
 impl VersionStore for DatabaseConnection {
     fn dialect(&self) -> Dialect {
         self.url.dialect()
@@ -479,6 +513,7 @@ impl VersionStore for DatabaseConnection {
 
 /// Implements [`VersionStore`] for one of diesel's connections, which has no URL to open a
 /// lock connection with: it locks per step inside the step's own transaction instead.
+#[cfg(feature = "diesel")]
 macro_rules! diesel_version_store {
     ($conn:ty) => {
         impl VersionStore for $conn {

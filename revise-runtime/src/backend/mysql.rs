@@ -30,6 +30,24 @@ impl SqlConnection for MysqlConnection {
         self.transaction(body)
     }
 
+    /// diesel passes on only MySQL's message; the error number and SQLSTATE are still in
+    /// the session's diagnostics area right after the failure, so they are read from there.
+    fn error_code(&mut self, error: &diesel::result::Error) -> Option<String> {
+        if !matches!(error, diesel::result::Error::DatabaseError(..)) {
+            return None;
+        }
+        self.execute_batch(
+            "GET DIAGNOSTICS CONDITION 1 @revise_errno = MYSQL_ERRNO, @revise_sqlstate = RETURNED_SQLSTATE",
+        )
+        .ok()?;
+        let read = self.load_strings(
+            "SELECT CAST(CONCAT('MySQL error ', @revise_errno, ' (SQLSTATE ', @revise_sqlstate, ')') AS CHAR) AS version_num FROM DUAL WHERE @revise_errno IS NOT NULL",
+            &[],
+        );
+        let _ = self.execute_batch("SET @revise_errno = NULL, @revise_sqlstate = NULL");
+        read.ok()?.into_iter().next()
+    }
+
     fn lock_step(
         &mut self,
         table: &VersionTable,
@@ -50,12 +68,6 @@ impl SqlConnection for MysqlConnection {
             release_sql: Some(format!("DO RELEASE_LOCK({name})")),
         })
     }
-
-    const SCHEMA_QUERIES: &'static [&'static str] = &[
-        "SELECT CAST(CONCAT('table ', table_name) AS CHAR) AS version_num FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'",
-        "SELECT CAST(CONCAT('column ', table_name, '.', column_name, ' ', column_type, ' nullable=', is_nullable, ' default=', COALESCE(column_default, '')) AS CHAR) AS version_num FROM information_schema.columns WHERE table_schema = DATABASE()",
-        "SELECT CAST(CONCAT('index ', table_name, '.', index_name, ' ', column_name, ' #', seq_in_index, ' unique=', 1 - non_unique) AS CHAR) AS version_num FROM information_schema.statistics WHERE table_schema = DATABASE()",
-    ];
 
     fn table_exists_query(table: &VersionTable) -> (String, Vec<String>) {
         (

@@ -91,14 +91,6 @@ impl SqlConnection for PgConnection {
         })
     }
 
-    const SCHEMA_QUERIES: &'static [&'static str] = &[
-        "SELECT 'table ' || table_name AS version_num FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
-        "SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' nullable=' || is_nullable || ' default=' || COALESCE(column_default, '') AS version_num FROM information_schema.columns WHERE table_schema = current_schema()",
-        "SELECT 'index ' || tablename || ': ' || indexdef AS version_num FROM pg_indexes WHERE schemaname = current_schema()",
-        "SELECT 'constraint ' || tc.table_name || ': ' || tc.constraint_type || ' ' || tc.constraint_name AS version_num FROM information_schema.table_constraints tc WHERE tc.table_schema = current_schema() AND tc.constraint_type <> 'CHECK'",
-        "SELECT 'view ' || table_name || ': ' || COALESCE(view_definition, '') AS version_num FROM information_schema.views WHERE table_schema = current_schema()",
-    ];
-
     /// `to_regclass` is a catalog lookup by name; `information_schema.tables` would be
     /// scanned once per step, which at thousands of tables dominates `up`.
     fn table_exists_query(table: &VersionTable) -> (String, Vec<String>) {

@@ -3,18 +3,19 @@
 
 use std::path::Path;
 
-use super::{connect, DatabaseUrl, DbError};
+use super::database::{self, AdminError};
+use super::DatabaseUrl;
 
 /// A database that exists only for the caller's use; dropped (on a server) with the value.
 pub struct ScratchDatabase {
     url: DatabaseUrl,
-    drop_sql: Option<(DatabaseUrl, String)>,
+    on_server: bool,
 }
 
 impl ScratchDatabase {
     /// Creates a scratch database like `base`: a new file in `dir` for SQLite, a new database
-    /// on the same server otherwise.
-    pub fn create(base: &DatabaseUrl, dir: &Path) -> Result<Self, DbError> {
+    /// on the same server otherwise (created as `cargo revise database create` does).
+    pub fn create(base: &DatabaseUrl, dir: &Path) -> Result<Self, AdminError> {
         let name = format!(
             "revise_scratch_{}_{}",
             std::process::id(),
@@ -22,37 +23,20 @@ impl ScratchDatabase {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.subsec_nanos())
         );
-        match base {
-            DatabaseUrl::Sqlite { .. } => Ok(Self {
+        if let DatabaseUrl::Sqlite { .. } = base {
+            return Ok(Self {
                 url: DatabaseUrl::Sqlite {
                     path: dir.join(format!("{name}.db")),
                 },
-                drop_sql: None,
-            }),
-            DatabaseUrl::Postgres { url } => {
-                let scratch = DatabaseUrl::Postgres {
-                    url: with_database(url, &name),
-                };
-                run_on(base, &format!("CREATE DATABASE \"{name}\""))?;
-                Ok(Self {
-                    url: scratch,
-                    drop_sql: Some((
-                        base.clone(),
-                        format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
-                    )),
-                })
-            }
-            DatabaseUrl::Mysql { url } => {
-                let scratch = DatabaseUrl::Mysql {
-                    url: with_database(url, &name),
-                };
-                run_on(base, &format!("CREATE DATABASE `{name}`"))?;
-                Ok(Self {
-                    url: scratch,
-                    drop_sql: Some((base.clone(), format!("DROP DATABASE IF EXISTS `{name}`"))),
-                })
-            }
+                on_server: false,
+            });
         }
+        let url = base.with_database(Some(&name));
+        database::create_database(&url)?;
+        Ok(Self {
+            url,
+            on_server: true,
+        })
     }
 
     /// The scratch database's URL.
@@ -63,49 +47,9 @@ impl ScratchDatabase {
 
 impl Drop for ScratchDatabase {
     fn drop(&mut self) {
-        if let Some((server, sql)) = &self.drop_sql {
+        if self.on_server {
             // Best effort: a scratch database left behind is named for what it is.
-            let _ = run_on(server, sql);
+            let _ = database::drop_database(&self.url, true);
         }
-    }
-}
-
-fn run_on(url: &DatabaseUrl, sql: &str) -> Result<(), DbError> {
-    let mut conn = connect(url)?;
-    conn.batch_execute(sql)
-}
-
-/// `scheme://auth@host:port/old?query` with the database replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |i| authority_start + i);
-    let mut out = format!("{}/{name}", &base[..path_start]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_database;
-
-    #[test]
-    fn replaces_only_the_database() {
-        assert_eq!(
-            with_database("postgres://u:p@h:5432/app?sslmode=disable", "x"),
-            "postgres://u:p@h:5432/x?sslmode=disable"
-        );
-        assert_eq!(
-            with_database("mysql://root@127.0.0.1:3306", "x"),
-            "mysql://root@127.0.0.1:3306/x"
-        );
     }
 }

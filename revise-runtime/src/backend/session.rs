@@ -8,8 +8,10 @@
 //! comes back on every way out. PostgreSQL and MySQL need nothing: their runs wait on locks of
 //! their own (`lock.rs`, and `lock_step` in `steps.rs`).
 
+#[cfg(feature = "diesel")]
 use std::time::Duration;
 
+#[cfg(feature = "diesel")]
 use super::{DbError, StepError, VersionTable};
 
 /// The connection settings a run changed, saved by [`VersionStore::begin_run`] for
@@ -24,6 +26,7 @@ pub struct ConnectionSettings {
 }
 
 /// How each backend's diesel connection prepares for a run; the defaults do nothing.
+#[cfg(feature = "diesel")]
 pub(crate) trait RunSession {
     /// Saves what the run changes and sets the connection up for it.
     fn begin_run(&mut self, _lock_timeout: Duration) -> Result<ConnectionSettings, DbError> {
@@ -55,6 +58,7 @@ impl RunSession for diesel::PgConnection {}
 impl RunSession for diesel::MysqlConnection {}
 
 /// A duration as SQLite's busy timeout: whole milliseconds, at most `i32::MAX` (some 24 days).
+#[cfg(feature = "sqlite")]
 pub(crate) fn busy_timeout_ms(duration: Duration) -> i64 {
     duration.as_millis().min(i32::MAX as u128) as i64
 }

@@ -81,13 +81,23 @@ impl SqlConnection for SqliteConnection {
         }
     }
 
-    /// Columns are compared as a set (a down that re-adds a column puts it last, which is
-    /// the same schema for every purpose but `SELECT *`).
-    const SCHEMA_QUERIES: &'static [&'static str] = &[
-        "SELECT 'table ' || name AS version_num FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-        "SELECT 'column ' || m.name || '.' || p.name || ' ' || p.type || ' notnull=' || p.\"notnull\" || ' default=' || COALESCE(p.dflt_value, '') || ' pk=' || p.pk AS version_num FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
-        "SELECT type || ' ' || name || ' on ' || tbl_name || ': ' || COALESCE(sql, '') AS version_num FROM sqlite_master WHERE type IN ('index', 'view', 'trigger') AND name NOT LIKE 'sqlite_%'",
-    ];
+    /// diesel keeps SQLite's extended result code to itself (reading it needs unsafe code,
+    /// which this workspace forbids) and hands over only the kind of constraint violation
+    /// it read from that code; the rest (a syntax error, a busy database) carries none.
+    fn error_code(&mut self, error: &diesel::result::Error) -> Option<String> {
+        use diesel::result::DatabaseErrorKind as Kind;
+        let diesel::result::Error::DatabaseError(kind, _) = error else {
+            return None;
+        };
+        let code = match kind {
+            Kind::UniqueViolation => "SQLITE_CONSTRAINT_UNIQUE or SQLITE_CONSTRAINT_PRIMARYKEY",
+            Kind::ForeignKeyViolation => "SQLITE_CONSTRAINT_FOREIGNKEY",
+            Kind::NotNullViolation => "SQLITE_CONSTRAINT_NOTNULL",
+            Kind::CheckViolation => "SQLITE_CONSTRAINT_CHECK",
+            _ => return None,
+        };
+        Some(code.to_owned())
+    }
 
     fn table_exists_query(table: &VersionTable) -> (String, Vec<String>) {
         (

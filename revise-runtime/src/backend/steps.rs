@@ -5,12 +5,16 @@
 //! `transaction=false` section runs its statements one by one between two short
 //! transactions that check the rows and then record the version.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::QueryResult;
 
-use super::statements::split_statements;
+use super::locate;
+use super::statements::{has_no_statements, statement_spans};
 use super::{DbError, Dialect, StepError, StepWork, VersionChange, VersionTable};
+use crate::revision::Section;
+use crate::snapshot::catalog::{self, CatalogRow};
+use crate::snapshot::Schema;
 
 /// A version-table row read through `sql_query`.
 #[derive(diesel::QueryableByName)]
@@ -60,12 +64,18 @@ pub(crate) trait SqlConnection: Sized {
         body: impl FnOnce(&mut Self) -> Result<T, TxError>,
     ) -> Result<T, TxError>;
 
+    /// The error code of a statement that just failed, where the driver can tell one (see
+    /// [`SqlFailure::code`](crate::failure::SqlFailure::code)). Called right after the
+    /// failure, before anything else runs on the connection.
+    fn error_code(&mut self, _error: &diesel::result::Error) -> Option<String> {
+        None
+    }
+
     /// A query returning one row when the version table exists.
     fn table_exists_query(table: &VersionTable) -> (String, Vec<String>);
 
-    /// Queries describing the schema, one text line per table, column and index (the
-    /// stairway test compares them).
-    const SCHEMA_QUERIES: &'static [&'static str];
+    /// Loads the rows of a catalog query (`snapshot/catalog.rs`).
+    fn load_catalog(&mut self, sql: &str) -> QueryResult<Vec<CatalogRow>>;
 
     /// Serializes concurrent runs for one step when no run-long lock is held (a connection
     /// the application owns): a lock scoped to the step, waited for up to `wait`, or
@@ -140,6 +150,13 @@ macro_rules! sql_connection_basics {
             }
         }
 
+        fn load_catalog(
+            &mut self,
+            sql: &str,
+        ) -> diesel::QueryResult<Vec<crate::snapshot::catalog::CatalogRow>> {
+            diesel::RunQueryDsl::load(diesel::sql_query(sql), self)
+        }
+
         fn execute_batch(&mut self, sql: &str) -> diesel::QueryResult<()> {
             diesel::connection::SimpleConnection::batch_execute(self, sql)
         }
@@ -204,26 +221,21 @@ fn select_rows<C: SqlConnection>(
     Ok(rows)
 }
 
-/// The schema as sorted text lines, without the version table.
+/// The schema's description, without the version table.
 pub(crate) fn schema<C: SqlConnection>(
     conn: &mut C,
     table: &VersionTable,
-) -> Result<Vec<String>, DbError> {
-    let mut lines = Vec::new();
-    for query in C::SCHEMA_QUERIES {
-        lines.extend(
-            conn.load_strings(query, &[])
+) -> Result<Schema, DbError> {
+    let mut rows = Vec::new();
+    for query in catalog::queries(C::DIALECT) {
+        rows.extend(
+            conn.load_catalog(query)
                 .map_err(|e| DbError::new("reading the schema", e))?,
         );
     }
-    let name = table.name();
-    lines.retain(|line| {
-        !line
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .any(|word| word == name)
-    });
-    lines.sort();
-    Ok(lines)
+    Schema::from_rows(rows)
+        .map(|schema| schema.without_table(table.name()))
+        .map_err(|e| DbError::new("reading the schema", e))
 }
 
 /// Runs one step; see the module documentation.
@@ -237,7 +249,7 @@ pub(crate) fn run_step<C: SqlConnection>(
     match work.section {
         Some(section) if !section.transactional => {
             guarded(conn, table, Some(work.expected_rows), wait, |_| Ok(()))?;
-            run_statements(conn, &section.sql)?;
+            run_statements(conn, section)?;
             guarded(
                 conn,
                 table,
@@ -246,24 +258,52 @@ pub(crate) fn run_step<C: SqlConnection>(
                 |conn| apply_changes(conn, table, work.changes),
             )
         }
-        section => guarded(conn, table, Some(work.expected_rows), wait, |conn| {
+        section => {
             // PostgreSQL refuses an empty query string; a section of only comments is empty.
-            let section = section.filter(|s| !split_statements(&s.sql).is_empty());
-            if let Some(section) = section {
-                if C::DIALECT == Dialect::Mysql {
-                    // DDL commits implicitly on MySQL; statement by statement, a failure can
-                    // say exactly which statements ran before it.
-                    run_statements(conn, &section.sql)?;
-                } else {
-                    conn.execute_batch(&section.sql)
-                        .map_err(|e| StepError::Sql {
-                            message: e.to_string(),
-                            kept: Vec::new(),
-                        })?;
+            let section = section.filter(|s| !has_no_statements(&s.sql));
+            let mut replay = false;
+            let result = guarded(conn, table, Some(work.expected_rows), wait, |conn| {
+                if let Some(section) = section {
+                    run_section(conn, section, &mut replay)?;
                 }
+                apply_changes(conn, table, work.changes)
+            });
+            match (result, section) {
+                (Err(StepError::Sql { mut failure, kept }), Some(section)) if replay => {
+                    // Only now that the failed transaction is rolled back.
+                    locate::replay(conn, section, &mut failure, lock_timeout);
+                    Err(StepError::Sql { failure, kept })
+                }
+                (result, _) => result,
             }
-            apply_changes(conn, table, work.changes)
-        }),
+        }
+    }
+}
+
+/// Runs a transactional section: as one batch, except on MySQL. Sets `replay` when the
+/// batch failed without saying which statement failed, and that is worth finding out.
+fn run_section<C: SqlConnection>(
+    conn: &mut C,
+    section: &Section,
+    replay: &mut bool,
+) -> Result<(), StepError> {
+    if C::DIALECT == Dialect::Mysql {
+        // DDL commits implicitly on MySQL; statement by statement, a failure can say
+        // exactly which statements ran before it.
+        return run_statements(conn, section);
+    }
+    let started = Instant::now();
+    match conn.execute_batch(&section.sql) {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            let failure = locate::batch_failure(conn, section, &error);
+            *replay =
+                failure.statement.is_none() && locate::worth_replaying(&error, started.elapsed());
+            Err(StepError::Sql {
+                failure: Box::new(failure),
+                kept: Vec::new(),
+            })
+        }
     }
 }
 
@@ -306,14 +346,22 @@ fn guarded<C: SqlConnection>(
     }
 }
 
-/// Runs statements one at a time, so a failure can name those that already ran.
-fn run_statements<C: SqlConnection>(conn: &mut C, sql: &str) -> Result<(), StepError> {
-    let statements = split_statements(sql);
-    for (done, statement) in statements.iter().enumerate() {
-        conn.execute_batch(statement).map_err(|e| StepError::Sql {
-            message: e.to_string(),
-            kept: statements[..done].iter().map(|s| (*s).to_owned()).collect(),
-        })?;
+/// Runs a section's statements one at a time, so a failure can name the statement and
+/// those that already ran.
+fn run_statements<C: SqlConnection>(conn: &mut C, section: &Section) -> Result<(), StepError> {
+    let spans = statement_spans(&section.sql);
+    for (done, span) in spans.iter().enumerate() {
+        if let Err(error) = conn.execute_batch(&section.sql[span.clone()]) {
+            return Err(StepError::Sql {
+                failure: Box::new(locate::statement_failure(
+                    conn, section, &spans, done, &error,
+                )),
+                kept: spans[..done]
+                    .iter()
+                    .map(|s| section.sql[s.clone()].to_owned())
+                    .collect(),
+            });
+        }
     }
     Ok(())
 }

@@ -38,11 +38,17 @@ pub enum DatabaseUrl {
     Postgres {
         /// The URL diesel connects with.
         url: String,
+        /// The scheme as the user wrote it (`postgresql`, `postgresql+psycopg2`), so that
+        /// messages show the URL as given.
+        scheme: String,
     },
     /// A MySQL or MariaDB server; the URL with its scheme normalized to `mysql://`.
     Mysql {
-        /// The URL diesel connects with.
+        /// The URL diesel connects with (diesel's parser accepts only `mysql://`).
         url: String,
+        /// The scheme as the user wrote it (`mariadb`, `mysql+pymysql`), so that messages
+        /// show the URL as given.
+        scheme: String,
     },
 }
 
@@ -93,9 +99,11 @@ impl DatabaseUrl {
             "sqlite" | "sqlite3" => Self::sqlite(text, rest, base),
             "postgres" | "postgresql" => Ok(Self::Postgres {
                 url: format!("postgres:{rest}"),
+                scheme: scheme.to_owned(),
             }),
             "mysql" | "mariadb" => Ok(Self::Mysql {
                 url: format!("mysql:{rest}"),
+                scheme: scheme.to_owned(),
             }),
             _ if scheme.is_empty() || rest.is_empty() => Err(UrlError::NoScheme(redact(text))),
             _ => Err(UrlError::UnknownScheme {
@@ -159,6 +167,41 @@ impl DatabaseUrl {
         Err(UrlError::NotConfigured(cwd.display().to_string()))
     }
 
+    /// The database a server URL names: its path, without the `/` and the query. `None`
+    /// for SQLite and for a server URL without a path (`mysql://root@host:3306`).
+    pub fn database_name(&self) -> Option<&str> {
+        match self {
+            Self::Sqlite { .. } => None,
+            Self::Postgres { url, .. } | Self::Mysql { url, .. } => {
+                let (start, end) = path_span(url);
+                let name = url[start..end].trim_start_matches('/');
+                (!name.is_empty()).then_some(name)
+            }
+        }
+    }
+
+    /// The same server with another database (`None`: no database, as MySQL's
+    /// administration connections use), keeping credentials and query. A SQLite URL is
+    /// returned unchanged.
+    pub fn with_database(&self, name: Option<&str>) -> Self {
+        let replaced = |url: &str| {
+            let (start, end) = path_span(url);
+            let path = name.map(|n| format!("/{n}")).unwrap_or_default();
+            format!("{}{path}{}", &url[..start], &url[end..])
+        };
+        match self {
+            Self::Sqlite { .. } => self.clone(),
+            Self::Postgres { url, scheme } => Self::Postgres {
+                url: replaced(url),
+                scheme: scheme.clone(),
+            },
+            Self::Mysql { url, scheme } => Self::Mysql {
+                url: replaced(url),
+                scheme: scheme.clone(),
+            },
+        }
+    }
+
     /// The dialect this URL selects.
     pub fn dialect(&self) -> Dialect {
         match self {
@@ -170,41 +213,13 @@ impl DatabaseUrl {
 }
 
 impl DatabaseUrl {
-    /// The same server URL naming the database `name` instead (a fleet's `databases`);
-    /// `None` for SQLite, which has no server. Characters outside `[A-Za-z0-9_.$-]` are
-    /// percent-encoded, so a name cannot change the rest of the URL.
-    pub fn with_database(&self, name: &str) -> Option<Self> {
-        let (Self::Postgres { url } | Self::Mysql { url }) = self else {
-            return None;
-        };
-        let start = url.find("://").map_or(0, |i| i + 3);
-        let path_start = url[start..]
-            .find(['/', '?'])
-            .map_or(url.len(), |i| start + i);
-        let query = url[path_start..].find('?').map(|i| &url[path_start + i..]);
-        let encoded: String = name
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'$' | b'-' => {
-                    char::from(b).to_string()
-                }
-                other => format!("%{other:02X}"),
-            })
-            .collect();
-        let text = format!("{}/{encoded}{}", &url[..path_start], query.unwrap_or(""));
-        Some(match self {
-            Self::Postgres { .. } => Self::Postgres { url: text },
-            _ => Self::Mysql { url: text },
-        })
-    }
-
     /// `host:port` of a server (the default port when the URL names none, `localhost` when
     /// it names no host); `sqlite` for every SQLite file, which all share this machine's disk.
     pub fn server_address(&self) -> String {
         let (url, default_port) = match self {
             Self::Sqlite { .. } => return "sqlite".to_owned(),
-            Self::Postgres { url } => (url, 5432),
-            Self::Mysql { url } => (url, 3306),
+            Self::Postgres { url, .. } => (url, 5432),
+            Self::Mysql { url, .. } => (url, 3306),
         };
         let start = url.find("://").map_or(0, |i| i + 3);
         let end = url[start..]
@@ -223,7 +238,7 @@ impl DatabaseUrl {
     /// The password the URL carries, if any (for scrubbing it from driver messages that
     /// might echo it).
     pub fn password(&self) -> Option<String> {
-        let (Self::Postgres { url } | Self::Mysql { url }) = self else {
+        let (Self::Postgres { url, .. } | Self::Mysql { url, .. }) = self else {
             return None;
         };
         password_of(url)
@@ -255,12 +270,16 @@ pub fn password_of(url: &str) -> Option<String> {
         })
 }
 
-/// Shows the URL with any password replaced by `***`.
+/// Shows the URL as the user wrote its scheme (`mariadb://` stays `mariadb://`), with any
+/// password replaced by `***`.
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Sqlite { path } => write!(f, "sqlite://{}", path.display()),
-            Self::Postgres { url } | Self::Mysql { url } => f.write_str(&redact(url)),
+            Self::Postgres { url, scheme } | Self::Mysql { url, scheme } => {
+                let rest = url.split_once(':').map_or(url.as_str(), |(_, rest)| rest);
+                f.write_str(&redact(&format!("{scheme}:{rest}")))
+            }
         }
     }
 }
@@ -269,6 +288,19 @@ impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "DatabaseUrl({self})")
     }
+}
+
+/// Where the path of `scheme://authority/path?query` starts (at its `/`) and ends (before
+/// `?` or `#`); an empty span at the end of the authority when there is no path.
+fn path_span(url: &str) -> (usize, usize) {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[authority_start..]
+        .find(['?', '#'])
+        .map_or(url.len(), |i| authority_start + i);
+    let start = url[authority_start..end]
+        .find('/')
+        .map_or(end, |i| authority_start + i);
+    (start, end)
 }
 
 /// Replaces the password of `scheme://user:password@host`, and of a `password=` query
@@ -346,7 +378,8 @@ mod tests {
         assert_eq!(
             DatabaseUrl::parse("mariadb://root@127.0.0.1/test", base),
             Ok(DatabaseUrl::Mysql {
-                url: "mysql://root@127.0.0.1/test".into()
+                url: "mysql://root@127.0.0.1/test".into(),
+                scheme: "mariadb".into(),
             })
         );
         let err = DatabaseUrl::parse("oracle://scott:tiger@h/db", base).expect_err("unknown");
@@ -357,20 +390,19 @@ mod tests {
     #[test]
     fn fleets_replace_the_database_and_group_by_server() {
         let base = Path::new("/");
-        let url = DatabaseUrl::parse("postgres://bob:pw@db:6543/app?sslmode=require", base)
+        let url = DatabaseUrl::parse("postgresql://bob:pw@db:6543/app?sslmode=require", base)
             .expect("a URL");
-        let shard = url.with_database("shard 01").expect("a server URL");
+        let shard = url.with_database(Some("shard_01"));
+        // Shown as given, password hidden.
         assert_eq!(
-            shard,
-            DatabaseUrl::Postgres {
-                url: "postgres://bob:pw@db:6543/shard%2001?sslmode=require".into()
-            }
+            shard.to_string(),
+            "postgresql://bob:***@db:6543/shard_01?sslmode=require"
         );
         assert_eq!(shard.server_address(), "db:6543");
         let bare = DatabaseUrl::parse("mysql://root@127.0.0.1", base).expect("a URL");
         assert_eq!(
-            bare.with_database("s1").map(|u| u.to_string()),
-            Some("mysql://root@127.0.0.1/s1".to_owned())
+            bare.with_database(Some("s1")).to_string(),
+            "mysql://root@127.0.0.1/s1"
         );
         assert_eq!(bare.server_address(), "127.0.0.1:3306");
         assert_eq!(url.password().as_deref(), Some("pw"));
@@ -380,7 +412,6 @@ mod tests {
             Some("x1")
         );
         let file = DatabaseUrl::parse("sqlite://a.db", base).expect("a URL");
-        assert_eq!(file.with_database("b"), None);
         assert_eq!(file.server_address(), "sqlite");
     }
 
@@ -401,5 +432,54 @@ mod tests {
         let url = DatabaseUrl::parse("postgres://bob:s3cret@db/app", Path::new("/")).expect("ok");
         assert!(!url.to_string().contains("s3cret"));
         assert!(!format!("{url:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn the_database_of_a_server_url_is_read_and_replaced() {
+        let parse = |text: &str| DatabaseUrl::parse(text, Path::new("/")).expect("a valid URL");
+        let pg = parse("postgresql://u:pw@h:5432/app?sslmode=disable");
+        assert_eq!(pg.database_name(), Some("app"));
+        let maintenance = pg.with_database(Some("postgres"));
+        assert_eq!(
+            maintenance.to_string(),
+            "postgresql://u:***@h:5432/postgres?sslmode=disable"
+        );
+        assert_eq!(maintenance.database_name(), Some("postgres"));
+        let socket = parse("postgres:///app");
+        assert_eq!(socket.database_name(), Some("app"));
+        assert_eq!(
+            socket.with_database(Some("postgres")).to_string(),
+            "postgres:///postgres"
+        );
+        let mysql = parse("mariadb://root@127.0.0.1:3306/shop");
+        assert_eq!(mysql.database_name(), Some("shop"));
+        let server = mysql.with_database(None);
+        assert_eq!(server.to_string(), "mariadb://root@127.0.0.1:3306");
+        assert_eq!(server.database_name(), None);
+        assert_eq!(
+            server.with_database(Some("x")).to_string(),
+            "mariadb://root@127.0.0.1:3306/x"
+        );
+        assert_eq!(parse("mysql://root@h/").database_name(), None);
+        assert_eq!(parse("sqlite://a.db").database_name(), None);
+    }
+
+    #[test]
+    fn urls_are_shown_with_the_scheme_as_given() {
+        let shown = |text: &str| {
+            DatabaseUrl::parse(text, Path::new("/"))
+                .expect("a valid URL")
+                .to_string()
+        };
+        assert_eq!(
+            shown("mariadb://bob:s3cret@db:3306/app"),
+            "mariadb://bob:***@db:3306/app"
+        );
+        assert_eq!(shown("MySQL://root@db/app"), "MySQL://root@db/app");
+        assert_eq!(
+            shown("postgresql+psycopg2://u:pw@h/db?password=x"),
+            "postgresql+psycopg2://u:***@h/db?password=***"
+        );
+        assert_eq!(shown("postgres:///app"), "postgres:///app");
     }
 }

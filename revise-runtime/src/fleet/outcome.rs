@@ -91,9 +91,12 @@ pub struct DbFailure {
     /// Its file, relative to the workspace root.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
-    /// The line of the section that failed.
+    /// The line of the statement that failed (of its section when it cannot be told).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// The database's error code, where the driver gives it (MySQL's number and SQLSTATE).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     /// What happened.
     pub message: String,
 }

@@ -149,12 +149,25 @@ impl Fleet<'_, '_> {
         self.parse_url("url", value, self.resolver.root)
     }
 
+    /// `server` naming `database` instead. The name goes into the URL as it is, so only
+    /// plain names are taken.
     fn on_database(&self, server: &DatabaseUrl, database: &str) -> Result<DatabaseUrl, FleetError> {
-        server.with_database(database).ok_or_else(|| {
-            self.error(format!(
+        if server.dialect() == Dialect::Sqlite {
+            return Err(self.error(format!(
                 "database `{database}`: `url` is a SQLite file, which has no server to hold other databases; list SQLite files with `sqlite_glob` or `entries`"
-            ))
-        })
+            )));
+        }
+        let plain = !database.is_empty()
+            && database
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$' | '-'));
+        if !plain {
+            return Err(self.error(format!(
+                "database `{}` is not a plain name (A-Z a-z 0-9 _ . $ -); give the entry a `url` of its own",
+                database.escape_debug()
+            )));
+        }
+        Ok(server.with_database(Some(database)))
     }
 
     fn entry(

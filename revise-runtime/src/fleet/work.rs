@@ -316,13 +316,14 @@ fn fail(record: &mut DbRecord, error: MigrateError) {
             id,
             path,
             line,
-            message,
+            failure,
             ..
         } => DbFailure {
             revision: Some(id),
             file: Some(path),
             line: Some(line),
-            message,
+            code: failure.code.clone(),
+            message: failure.to_string(),
         },
         other => DbFailure {
             message: other.to_string(),

@@ -49,9 +49,12 @@ impl ScratchAtHead {
 /// Why a scratch database could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ScratchError {
-    /// Creating or reaching the scratch database failed.
+    /// Reaching the scratch database failed.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// Creating the scratch database on the server failed.
+    #[error(transparent)]
+    Create(#[from] crate::backend::database::AdminError),
     /// A revision failed on it, or the target is invalid.
     #[error(transparent)]
     Migrate(#[from] MigrateError),

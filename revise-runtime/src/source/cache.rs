@@ -441,6 +441,7 @@ impl<'a> Reader<'a> {
             sql: String::new(),
             transactional,
             line: self.line()?,
+            leading_lines: 0,
         }))
     }
 }

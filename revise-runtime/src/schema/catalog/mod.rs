@@ -3,7 +3,8 @@
 //! - the full view ([`Catalog`]): everything needed to rebuild a table, column, index or
 //!   constraint exactly (types as the database writes them, defaults, identity and serial,
 //!   indexes, unique and check constraints, foreign keys, triggers), from which generated
-//!   down sections are written and which the self-test compares whole;
+//!   down sections are written (the self-test compares whole schemas with the stairway
+//!   test's `snapshot`);
 //! - diesel's view ([`Catalog::diesel_schema`]): what diesel 2.3's `print-schema` would print
 //!   for the same tables, from which `schema` writes and which `check --schema` compares.
 //!
@@ -148,36 +149,9 @@ impl Catalog {
         self.tables.iter().find(|t| &t.name == name)
     }
 
-    /// The catalog without `tables` (the version table and the like, which runs create and
-    /// never drop).
-    pub fn without(&self, tables: &[TableName]) -> Catalog {
-        Catalog {
-            dialect: self.dialect,
-            tables: self
-                .tables
-                .iter()
-                .filter(|t| !tables.contains(&t.name))
-                .cloned()
-                .collect(),
-            custom_types: self.custom_types.clone(),
-        }
-    }
-
     /// The names of the tables, sorted.
     pub fn table_names(&self) -> Vec<TableName> {
         self.tables.iter().map(|t| t.name.clone()).collect()
-    }
-
-    /// The catalog as sorted lines, one per object and attribute that a rebuild must restore
-    /// (column order left out: a column added back goes last on PostgreSQL and SQLite).
-    /// Two catalogs are the same schema when their lines are equal.
-    pub fn lines(&self) -> Vec<String> {
-        let mut lines = Vec::new();
-        for table in &self.tables {
-            table.push_lines(&mut lines);
-        }
-        lines.sort();
-        lines
     }
 
     /// What diesel's print-schema would print for `tables` (all when `None`).
@@ -206,59 +180,6 @@ impl CatalogTable {
     /// The primary key's columns (empty when there is none).
     pub fn primary_key_columns(&self) -> &[String] {
         self.primary_key.as_ref().map_or(&[], |k| &k.columns)
-    }
-
-    fn push_lines(&self, lines: &mut Vec<String>) {
-        let t = &self.name;
-        lines.push(format!("table {t}"));
-        for c in &self.columns {
-            lines.push(format!(
-                "column {t}.{}: {}{}{}{}",
-                c.name,
-                c.sql_type,
-                if c.nullable { "" } else { " not null" },
-                c.default
-                    .as_ref()
-                    .map_or(String::new(), |d| format!(" default {d}")),
-                c.generated
-                    .as_ref()
-                    .map_or(String::new(), |g| format!(" ({g})")),
-            ));
-        }
-        if let Some(pk) = &self.primary_key {
-            lines.push(format!(
-                "primary key {t} {}({})",
-                pk.name
-                    .as_deref()
-                    .map_or(String::new(), |n| format!("{n} ")),
-                pk.columns.join(", ")
-            ));
-        }
-        for fk in &self.foreign_keys {
-            lines.push(format!(
-                "foreign key {t} {}{}",
-                fk.name
-                    .as_deref()
-                    .map_or(String::new(), |n| format!("{n} ")),
-                fk.definition
-            ));
-        }
-        for constraint in &self.constraints {
-            lines.push(format!(
-                "constraint {t} {}{}",
-                constraint
-                    .name
-                    .as_deref()
-                    .map_or(String::new(), |n| format!("{n} ")),
-                constraint.definition
-            ));
-        }
-        for index in &self.indexes {
-            lines.push(format!("index {t} {}: {}", index.name, index.definition));
-        }
-        for trigger in &self.triggers {
-            lines.push(format!("trigger {t}: {trigger}"));
-        }
     }
 
     fn diesel_table(&self) -> Table {
