@@ -20,8 +20,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         DATABASE_URL in the workspace's .env file.\n\n\
         Commands that only read the graph keep the parsed headers of unchanged files in \
         target/revise/headers (under CARGO_TARGET_DIR when set); REVISE_NO_CACHE=1 turns this off.",
-    after_help = "Exit status: 0 success, 1 the operation failed (a revision failed, the database refused), \
-        2 bad usage or bad revision files, 141 the output of a command that only prints (current, \
+    after_help = "Exit status: 0 success, 1 the operation failed (a revision failed, the database refused; \
+        in a fleet run: any database not migrated, up to date or planned), 2 bad usage or bad revision files, \
+        130 a fleet run was interrupted (Ctrl-C, SIGTERM), 141 the output of a command that only prints (current, \
         history, heads, branches, show, check, --sql) was closed before it was all written.\n\n\
         When standard output goes away (a closed pipe, a full disk, a closed terminal), up, down, \
         stamp and test stop writing their report but not their work: they finish every revision, \
@@ -82,6 +83,8 @@ pub enum Format {
     Human,
     /// One JSON document, for scripts.
     Json,
+    /// One JSON object per line as things happen (fleet runs only)
+    Jsonl,
 }
 
 /// What a command's standard output is to the person who ran it, which decides what
@@ -111,7 +114,7 @@ pub enum Command {
     #[command(visible_alias = "downgrade")]
     Down(DownArgs),
     /// Show the revisions the database stands at, as `alembic current` lists them (`-v`: in full)
-    Current(ReadArgs),
+    Current(CurrentArgs),
     /// Show the revision graph, newest first
     History(HistoryArgs),
     /// Show the heads (revisions nothing revises)
@@ -132,6 +135,8 @@ pub enum Command {
     Import(ImportArgs),
     /// The stairway test: on a scratch database, apply each revision, revert it, re-apply it, and check that each down restores the schema (on a difference: each object that differs, with both versions; -v shows all of a long diff)
     Test(StairwayArgs),
+    /// Fleets: named lists of databases that up, down, stamp, current and check run on with --fleet
+    Fleet(FleetCommandArgs),
     /// Create, drop, reset or set up the configured database itself
     Database(DatabaseArgs),
     /// Show the run log: what ran against the database and when, newest first
@@ -226,7 +231,8 @@ impl Command {
             | Command::Branches(_)
             | Command::Show(_)
             | Command::Check(_)
-            | Command::Log(_) => OutputRole::Result,
+            | Command::Log(_)
+            | Command::Fleet(_) => OutputRole::Result,
             Command::Schema(args) if !args.write => OutputRole::Result,
             Command::Completions(_) => OutputRole::Result,
             Command::Schema(_) | Command::Database(_) => OutputRole::Report,
@@ -333,6 +339,9 @@ pub struct CheckArgs {
     /// The scratch database's server.
     #[command(flatten)]
     pub dev: DevArgs,
+    /// Which databases (a fleet run instead of DATABASE_URL).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `schema`.
@@ -414,6 +423,12 @@ pub struct StampArgs {
     /// Where the version table should stand
     #[arg(required = true, num_args = 1..)]
     pub revisions: Vec<String>,
+    /// Which databases (a fleet run instead of DATABASE_URL).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// How a fleet run proceeds.
+    #[command(flatten)]
+    pub fleet_run: FleetRunArgs,
     /// Empty the version table first (also clears rows naming unknown revisions)
     #[arg(long)]
     pub purge: bool,
@@ -423,6 +438,9 @@ pub struct StampArgs {
     /// The SQL dialect of --sql [default: from the database URL's scheme]
     #[arg(long, value_enum, value_name = "DIALECT", requires = "sql")]
     pub dialect: Option<SqlDialect>,
+    /// Output format of a fleet run (with --fleet): `json` one document, `jsonl` one line per event
+    #[arg(long, value_enum, default_value_t = Format::Human, conflicts_with = "sql")]
+    pub format: Format,
 }
 
 /// `init`.
@@ -485,7 +503,7 @@ pub struct RunArgs {
     /// The SQL dialect of --sql [default: from the database URL's scheme]
     #[arg(long, value_enum, value_name = "DIALECT", requires = "sql")]
     pub dialect: Option<SqlDialect>,
-    /// Output format: `json` prints the run as one JSON document (no report, no progress bar)
+    /// Output format: `json` prints the run as one JSON document (no report, no progress bar); with --fleet, the fleet's summary, and `jsonl` one line per event as it happens
     #[arg(long, value_enum, default_value_t = Format::Human, conflicts_with = "sql")]
     pub format: Format,
 }
@@ -528,6 +546,12 @@ pub struct UpArgs {
     /// Options shared with `down`.
     #[command(flatten)]
     pub run: RunArgs,
+    /// Which databases (a fleet run instead of DATABASE_URL).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// How a fleet run proceeds.
+    #[command(flatten)]
+    pub fleet_run: FleetRunArgs,
 }
 
 /// `down`.
@@ -545,6 +569,12 @@ pub struct DownArgs {
     /// Options shared with `up`.
     #[command(flatten)]
     pub run: RunArgs,
+    /// Which databases (a fleet run instead of DATABASE_URL; TARGET is then required).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// How a fleet run proceeds.
+    #[command(flatten)]
+    pub fleet_run: FleetRunArgs,
 }
 
 /// Read-only commands.
@@ -553,6 +583,125 @@ pub struct ReadArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+}
+
+/// `current`.
+#[derive(Debug, Args)]
+pub struct CurrentArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Which databases (a fleet run instead of DATABASE_URL).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+/// Which databases a fleet run works on, and how many at once (`up`, `down`, `stamp`,
+/// `current`, `check`).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Fleets: many databases at once")]
+pub struct FleetArgs {
+    /// Run on every database of this fleet, declared in [workspace.metadata.revise.fleet.NAME] (repeatable)
+    #[arg(long = "fleet", value_name = "NAME")]
+    pub fleets: Vec<String>,
+    /// Run on every declared fleet
+    #[arg(long)]
+    pub all_fleets: bool,
+    /// Only these databases: an id or a pattern like 'tenant_0*' (repeatable; without --fleet, every fleet is searched)
+    #[arg(long = "db", value_name = "ID_OR_GLOB")]
+    pub databases: Vec<String>,
+    /// Databases worked on at once
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub jobs: usize,
+    /// Databases in flight per server (host:port; all SQLite files count as one)
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub per_host: usize,
+    /// Seconds a server may take to accept a connection before its database counts as unreachable
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub connect_timeout: u64,
+    /// Only the K-th of N deterministic shares of the databases, by id (to spread a fleet over N machines)
+    #[arg(long, value_name = "hash:K/N")]
+    pub partition: Option<revise_runtime::fleet::Partition>,
+}
+
+/// No fleet, with the flags' defaults (for runs a command makes itself, as `database setup`).
+impl Default for FleetArgs {
+    fn default() -> Self {
+        Self {
+            fleets: Vec::new(),
+            all_fleets: false,
+            databases: Vec::new(),
+            jobs: 4,
+            per_host: 2,
+            connect_timeout: 10,
+            partition: None,
+        }
+    }
+}
+
+/// The flags' defaults.
+impl Default for FleetRunArgs {
+    fn default() -> Self {
+        Self {
+            canary: 1,
+            fail_fast: false,
+            max_failures: None,
+            plan: false,
+            retry: None,
+        }
+    }
+}
+
+impl FleetArgs {
+    /// Whether these flags ask for a fleet run.
+    pub fn active(&self) -> bool {
+        !self.fleets.is_empty() || self.all_fleets || !self.databases.is_empty()
+    }
+}
+
+/// How a fleet run of `up`, `down` or `stamp` proceeds.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Fleets: many databases at once")]
+pub struct FleetRunArgs {
+    /// The first N databases run alone, in order, before any other; if one does not finish, the rest are skipped
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub canary: usize,
+    /// At the first database that fails, start no other; those in flight stop at their next revision boundary
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Start no more databases once N have failed, been unreachable or locked
+    #[arg(long, value_name = "N")]
+    pub max_failures: Option<usize>,
+    /// Say what each database would run; touch nothing
+    #[arg(long)]
+    pub plan: bool,
+    /// Only the databases that did not end migrated or up to date in this summary (target/revise/fleet-last.json)
+    #[arg(long, value_name = "SUMMARY.json")]
+    pub retry: Option<PathBuf>,
+}
+
+/// `fleet`.
+#[derive(Debug, Args)]
+pub struct FleetCommandArgs {
+    /// What to do with fleets.
+    #[command(subcommand)]
+    pub action: FleetAction,
+}
+
+/// What `fleet` does.
+#[derive(Debug, Subcommand)]
+pub enum FleetAction {
+    /// Resolve fleets and list their databases (URLs without passwords); touches no database but a `sql` fleet's catalog
+    List {
+        /// The fleets [default: every declared fleet]
+        names: Vec<String>,
+        /// Seconds a catalog database may take to accept a connection
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        connect_timeout: u64,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
 }
 
 /// `history`.

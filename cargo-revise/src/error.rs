@@ -2,7 +2,8 @@
 //!
 //! Every failure passes through [`CliError`] so that `main` maps it to an exit status in one
 //! place: 1 when an operation failed, 2 for bad usage or bad input files (SPEC section 5),
-//! 141 when a command that only prints lost its output.
+//! 130 when a fleet run was interrupted (SPEC section 11), 141 when a command that only
+//! prints lost its output.
 
 use std::path::PathBuf;
 
@@ -17,6 +18,9 @@ pub enum Status {
     Failed = 1,
     /// Bad usage or bad input files.
     BadInput = 2,
+    /// A fleet run was interrupted by a signal (Ctrl-C, SIGTERM): 128 + SIGINT, as a shell
+    /// shows for a command it interrupted.
+    Interrupted = 130,
     /// The output of a command that only prints was closed before it was all written: 128 +
     /// SIGPIPE, what a shell shows for `ls | head -1` when `ls` still had more to write.
     OutputClosed = 141,

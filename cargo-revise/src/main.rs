@@ -2,7 +2,8 @@
 //!
 //! This binary turns flags into `revise-runtime` calls and renders the results; it holds no
 //! planning and no SQL. Exit status: 0 success, 1 an operation failed, 2 bad usage or input,
-//! 141 a command that only prints lost its output (a closed pipe).
+//! 130 a fleet run was interrupted, 141 a command that only prints lost its output (a closed
+//! pipe).
 
 mod cli;
 mod commands;

@@ -5,7 +5,9 @@
 //! This crate parses the files ([`parse`]), validates the graph ([`graph`]), resolves
 //! targets ([`target`]), plans steps ([`plan`]) with Alembic's version-row rules
 //! ([`version_rows`]), and applies them on a database ([`backend`], [`migrator`]) while
-//! reporting progress ([`report`]). The `cargo revise` command is a thin layer over it.
+//! reporting progress ([`report`]). The module `fleet` (features `workspace` and `fleet`)
+//! runs the same migrator over many databases at once. The `cargo revise` command is a thin
+//! layer over it.
 //!
 //! # Migrating at start-up
 //!
@@ -57,7 +59,9 @@
 //!   run lock, [`backend::database`], [`diesel_interop`]). Without it the crate is the reader
 //!   (parse, graph, plan, embedding, [`Migrator`] over the [`VersionStore`] trait) and
 //!   compiles no C library.
-//! - `workspace`: reading Cargo workspaces; `build`: `revise_runtime::build`, for build.rs.
+//! - `workspace`: reading Cargo workspaces (and the fleets they declare); `build`:
+//!   `revise_runtime::build`, for build.rs.
+//! - `fleet`: running a fleet, many databases from one command (the module `fleet`).
 
 pub mod backend;
 #[cfg(feature = "build")]
@@ -67,6 +71,8 @@ pub mod checksum;
 pub mod diesel_interop;
 pub mod embedded;
 pub mod failure;
+#[cfg(feature = "workspace")]
+pub mod fleet;
 pub mod graph;
 mod id_index;
 pub mod migrator;

@@ -41,6 +41,15 @@ pub enum MigrateError {
     /// Another run, or another connection's transaction, held the lock for too long.
     #[error("gave up waiting for another migration run after {0:?} (the lock timeout): the database stayed locked, by another run or another connection's transaction; raise --lock-timeout (Migrator::with_lock_timeout in an application) or check for a stuck process")]
     LockTimeout(Duration),
+    /// The reporter asked the run to stop ([`Reporter::stop_requested`]); it stopped between
+    /// two revisions, each applied one committed.
+    #[error("stopped on request at a revision boundary after {applied} revision(s); the database stands at {}", if rows.is_empty() { "base".to_owned() } else { rows.join(", ") })]
+    Interrupted {
+        /// How many revisions this run applied or reverted before it stopped.
+        applied: usize,
+        /// The rows where it stopped.
+        rows: Vec<String>,
+    },
     /// A revision's SQL failed.
     #[error("revision {id} ({path}:{line}) failed while {verb}{at}: {failure}", at = statement_place(failure))]
     StepFailed {
@@ -602,6 +611,12 @@ impl<'g> Migrator<'g> {
         let mut next = 0;
         let mut wait = false;
         while let Some(step) = plan.steps.get(next) {
+            if reporter.stop_requested() {
+                return Err(MigrateError::Interrupted {
+                    applied: done.len(),
+                    rows: self.ids(&rows),
+                });
+            }
             let total = done.len() + plan.steps.len() - next;
             let revision = self.summary(step.node);
             reporter.report(&RunEvent::StepStarted {
@@ -925,4 +940,88 @@ fn left_behind(kept: &[String], transactional: bool) -> Option<String> {
             shown.join(", ")
         )
     })
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+    use crate::embedded::{parse_files, EmbeddedFile};
+    use crate::VersionStore;
+
+    /// A reporter that asks to stop once `after` steps have finished.
+    struct StopAfter {
+        after: usize,
+        finished: usize,
+    }
+
+    impl Reporter for StopAfter {
+        fn report(&mut self, event: &RunEvent) {
+            if let RunEvent::StepFinished { .. } = event {
+                self.finished += 1;
+            }
+        }
+
+        fn stop_requested(&mut self) -> bool {
+            self.finished >= self.after
+        }
+    }
+
+    fn chain() -> Vec<(String, String)> {
+        ["s1", "s2", "s3"]
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let parent = if i == 0 { String::new() } else { format!("s{i}") };
+                (
+                    format!("app/migrations/{id}.sql"),
+                    format!("-- {id}\n-- Revision ID: {id}\n-- Revises: {parent}\n\n-- revise:up\nCREATE TABLE {id} (x INTEGER);\n"),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_stop_request_ends_the_run_between_two_revisions() {
+        let texts = chain();
+        let files: Vec<EmbeddedFile> = texts
+            .iter()
+            .map(|(path, text)| EmbeddedFile {
+                member: "app",
+                // Embedded files are `'static`, as `include_revisions!` makes them.
+                path: Box::leak(path.clone().into_boxed_str()),
+                text: Box::leak(text.clone().into_boxed_str()),
+                checksum: None,
+            })
+            .collect();
+        let graph = parse_files(&files).expect("a graph");
+        let mut conn = crate::connect("sqlite::memory:").expect("in memory");
+        let migrator = Migrator::new(&graph);
+        let mut reporter = StopAfter {
+            after: 1,
+            finished: 0,
+        };
+        let stopped = migrator.upgrade_with(&mut conn, "heads", &mut reporter);
+        assert!(
+            matches!(&stopped, Err(MigrateError::Interrupted { applied: 1, rows }) if rows == &["s1"]),
+            "{stopped:?}"
+        );
+        assert_eq!(
+            conn.read_rows(&VersionTable::default()).expect("rows"),
+            Some(vec!["s1".to_owned()])
+        );
+        // A stop before the first step leaves the database as it was; without one the run
+        // completes.
+        let mut at_once = StopAfter {
+            after: 0,
+            finished: 0,
+        };
+        assert!(matches!(
+            migrator.upgrade_with(&mut conn, "heads", &mut at_once),
+            Err(MigrateError::Interrupted { applied: 0, .. })
+        ));
+        let outcome = migrator
+            .upgrade_with(&mut conn, "heads", &mut crate::SilentReport)
+            .expect("the rest runs");
+        assert_eq!(outcome.steps.len(), 2);
+    }
 }

@@ -110,6 +110,13 @@ pub enum RunEvent {
 pub trait Reporter {
     /// Called once per event.
     fn report(&mut self, event: &RunEvent);
+
+    /// Asked before each step: true stops the run at that revision boundary, with
+    /// [`crate::MigrateError::Interrupted`]. A fleet run says so after its first Ctrl-C, so
+    /// that every database in flight ends between two revisions; the default never stops.
+    fn stop_requested(&mut self) -> bool {
+        false
+    }
 }
 
 /// A reporter that says nothing.

@@ -112,6 +112,15 @@ impl Workspace {
         self
     }
 
+    /// Appends `text` to the root `Cargo.toml` (fleet declarations, metadata tables).
+    pub fn append_manifest(&self, text: &str) {
+        let path = self.root().join("Cargo.toml");
+        let mut manifest = self.read("Cargo.toml");
+        manifest.push('\n');
+        manifest.push_str(text);
+        write(&path, manifest);
+    }
+
     /// The workspace root.
     pub fn root(&self) -> &Path {
         self.dir.path()
@@ -136,7 +145,16 @@ impl Workspace {
     /// [`Rev::table`] revisions for `ids`, each revising the one before (the first a root),
     /// in `member`.
     pub fn chain(&self, member: &str, ids: &[&str]) {
-        let mut parent = None;
+        self.chain_from(member, None, ids);
+    }
+
+    /// [`Workspace::chain`] continuing after the revision `parent`.
+    pub fn chain_after(&self, member: &str, parent: &str, ids: &[&str]) {
+        self.chain_from(member, Some(parent), ids);
+    }
+
+    fn chain_from(&self, member: &str, first_parent: Option<&str>, ids: &[&str]) {
+        let mut parent = first_parent;
         for id in ids {
             let mut rev = Rev::table(id);
             if let Some(parent) = parent {

@@ -13,6 +13,20 @@ use crate::settings;
 
 use super::{ids, Context, LogRead};
 
+/// `check --fleet NAME`: every database, exit 1 when any is behind or unreachable.
+pub fn run_fleet(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
+    super::fleet::run(
+        context,
+        super::fleet::FleetCommand {
+            selection: &args.fleet,
+            run: None,
+            operation: revise_runtime::fleet::Operation::Check,
+            format: args.format,
+            lock_timeout: std::time::Duration::from_secs(60),
+        },
+    )
+}
+
 /// Validates and reports; fails with status 1 when revisions are pending.
 pub fn run(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
     // A database is optional: without any URL, check only the files.
@@ -50,7 +64,7 @@ pub fn run(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
     };
     let log = log.unwrap_or_default();
     match args.format {
-        Format::Json => context.printer.json(&json!({
+        Format::Json | Format::Jsonl => context.printer.json(&json!({
             "revisions": graph.len(),
             "members": members,
             "heads": ids(graph, &graph.heads()),

@@ -12,21 +12,35 @@ use revise_runtime::graph::Node;
 use revise_runtime::{NodeSet, RevisionGraph};
 use serde_json::json;
 
-use crate::cli::{Format, ReadArgs};
+use crate::cli::{CurrentArgs, Format};
 use crate::error::CliError;
 
 use super::history::verbose_entry;
 use super::{ids, revision_line, Context, LineParts};
 
+/// `current --fleet NAME`: each database's rows, and whether it is behind.
+pub fn run_fleet(context: &Context, args: &CurrentArgs) -> Result<(), CliError> {
+    super::fleet::run(
+        context,
+        super::fleet::FleetCommand {
+            selection: &args.fleet,
+            run: None,
+            operation: revise_runtime::fleet::Operation::Current,
+            format: args.format,
+            lock_timeout: std::time::Duration::from_secs(60),
+        },
+    )
+}
+
 /// Prints the current revisions.
-pub fn run(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
+pub fn run(context: &Context, args: &CurrentArgs) -> Result<(), CliError> {
     let pending = context.start_reading_rows();
     let graph = context.read_graph()?;
     let setting = context.database()?;
     let rows = pending.nodes(graph)?;
     let shown = graph.applied_branch_heads(rows.iter().copied());
     match args.format {
-        Format::Json => context.printer.json(&json!({
+        Format::Json | Format::Jsonl => context.printer.json(&json!({
             "database": setting.url.to_string(),
             "rows": rows.iter().map(|&n| graph.id(n)).collect::<Vec<_>>(),
             "current": shown.iter().map(|&n| json!({

@@ -89,6 +89,8 @@ fn up(context: &Context, lock_timeout: u64) -> Result<(), CliError> {
     let args = UpArgs {
         target: None,
         run: RunArgs::report(lock_timeout),
+        fleet: crate::cli::FleetArgs::default(),
+        fleet_run: crate::cli::FleetRunArgs::default(),
     };
     migrate::up(context, &args)
 }

@@ -16,7 +16,7 @@ pub fn heads(context: &Context, args: &HeadsArgs) -> Result<(), CliError> {
         graph.heads()
     };
     match args.format {
-        Format::Json => context.printer.json(&json!(heads
+        Format::Json | Format::Jsonl => context.printer.json(&json!(heads
             .iter()
             .map(|&n| revision_json(graph, n))
             .collect::<Vec<_>>())),
@@ -45,7 +45,7 @@ pub fn branches(context: &Context, args: &ReadArgs) -> Result<(), CliError> {
         .filter(|&n| graph.is_branch_point(n))
         .collect();
     match args.format {
-        Format::Json => context.printer.json(&json!(points
+        Format::Json | Format::Jsonl => context.printer.json(&json!(points
             .iter()
             .map(|&n| json!({ "branch_point": revision_json(graph, n), "branches": ids(graph, graph.children(n)) }))
             .collect::<Vec<_>>())),

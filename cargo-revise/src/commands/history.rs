@@ -38,7 +38,7 @@ pub fn run(context: &Context, args: &HistoryArgs) -> Result<(), CliError> {
         .filter(|n| in_range.contains(n))
         .collect();
     match args.format {
-        Format::Json => context.printer.json(&json!(newest_first
+        Format::Json | Format::Jsonl => context.printer.json(&json!(newest_first
             .iter()
             .map(|&n| {
                 let mut value = revision_json(graph, n);

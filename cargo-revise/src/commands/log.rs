@@ -30,7 +30,8 @@ pub fn run(context: &Context, args: &LogArgs) -> Result<(), CliError> {
     };
     let records = records.unwrap_or_default();
     match args.format {
-        Format::Json => context.printer.json(&json!({
+        // `--format jsonl` is refused before any command runs (it is a fleet's).
+        Format::Json | Format::Jsonl => context.printer.json(&json!({
             "database": setting.url.to_string(),
             "log_table": table.name(),
             "entries": records.iter().map(entry_json).collect::<Vec<Value>>(),

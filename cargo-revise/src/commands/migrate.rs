@@ -18,15 +18,7 @@ use super::Context;
 
 /// `up [TARGET]`.
 pub fn up(context: &Context, args: &UpArgs) -> Result<(), CliError> {
-    let target = match (&args.target, context.global.packages.as_slice()) {
-        (Some(target), _) => target.clone(),
-        (None, [package]) => {
-            let member =
-                crate::workspace::select_member(&context.workspace, std::slice::from_ref(package))?;
-            format!("{}@head", member.label)
-        }
-        (None, _) => "heads".to_owned(),
-    };
+    let target = up_target(context, args)?;
     if args.run.sql {
         return offline::run(context, Offline::Up, &target, args.run.dialect);
     }
@@ -38,6 +30,64 @@ pub fn up(context: &Context, args: &UpArgs) -> Result<(), CliError> {
         &args.run,
         &graph,
         |migrator, conn, report| migrator.upgrade_with(conn, &target, report),
+    )
+}
+
+/// The target of `up`: as given, else `MEMBER@head` with one `-p MEMBER`, else `heads`.
+fn up_target(context: &Context, args: &UpArgs) -> Result<String, CliError> {
+    Ok(match (&args.target, context.global.packages.as_slice()) {
+        (Some(target), _) => target.clone(),
+        (None, [package]) => {
+            let member =
+                crate::workspace::select_member(&context.workspace, std::slice::from_ref(package))?;
+            format!("{}@head", member.label)
+        }
+        (None, _) => "heads".to_owned(),
+    })
+}
+
+/// `up [TARGET] --fleet NAME`.
+pub fn up_fleet(context: &Context, args: &UpArgs) -> Result<(), CliError> {
+    if args.run.sql {
+        return Err(CliError::bad_input(
+            "--sql writes one script and connects to nothing; it takes no --fleet",
+        ));
+    }
+    let target = up_target(context, args)?;
+    super::fleet::run(
+        context,
+        super::fleet::FleetCommand {
+            selection: &args.fleet,
+            run: Some(&args.fleet_run),
+            operation: revise_runtime::fleet::Operation::Up(target),
+            format: args.run.format,
+            lock_timeout: Duration::from_secs(args.run.lock_timeout),
+        },
+    )
+}
+
+/// `down TARGET --fleet NAME`: the target is required, since `-1` from different rows on
+/// different databases is rarely what a fleet means.
+pub fn down_fleet(context: &Context, args: &DownArgs) -> Result<(), CliError> {
+    if args.run.sql {
+        return Err(CliError::bad_input(
+            "--sql writes one script and connects to nothing; it takes no --fleet",
+        ));
+    }
+    let Some(target) = args.target.clone() else {
+        return Err(CliError::bad_input(
+            "down --fleet needs an explicit TARGET (a revision, LABEL@ID or base): each database may stand elsewhere, so the default `-1` is not taken",
+        ));
+    };
+    super::fleet::run(
+        context,
+        super::fleet::FleetCommand {
+            selection: &args.fleet,
+            run: Some(&args.fleet_run),
+            operation: revise_runtime::fleet::Operation::Down(target),
+            format: args.run.format,
+            lock_timeout: Duration::from_secs(args.run.lock_timeout),
+        },
     )
 }
 

@@ -7,6 +7,7 @@ pub mod completions;
 mod confirm;
 mod current;
 mod database;
+mod fleet;
 mod heads;
 mod history;
 mod import;
@@ -81,7 +82,28 @@ impl Context {
 
 /// Runs one command.
 pub fn run(command: Command, context: &Context) -> Result<(), CliError> {
+    refuse_fleet_options_without_fleet(&command)?;
     match command {
+        Command::Up(args) if args.fleet.active() || args.fleet_run.retry.is_some() => {
+            migrate::up_fleet(context, &args)
+        }
+        Command::Down(args) if args.fleet.active() || args.fleet_run.retry.is_some() => {
+            migrate::down_fleet(context, &args)
+        }
+        Command::Stamp(args) if args.fleet.active() || args.fleet_run.retry.is_some() => {
+            stamp::run_fleet(context, &args)
+        }
+        Command::Current(args) if args.fleet.active() => current::run_fleet(context, &args),
+        Command::Check(args) if args.fleet.active() && !args.schema => {
+            check::run_fleet(context, &args)
+        }
+        Command::Fleet(args) => match args.action {
+            crate::cli::FleetAction::List {
+                names,
+                connect_timeout,
+                format,
+            } => fleet::list(context, &names, connect_timeout, format),
+        },
         Command::Init(args) => init::run(context, &args),
         Command::New(args) if args.autogenerate => autogenerate::run(context, &args),
         Command::New(args) => new::run(context, &args),
@@ -109,6 +131,73 @@ pub fn run(command: Command, context: &Context) -> Result<(), CliError> {
             completions::run(&args);
             Ok(())
         }
+    }
+}
+
+/// Fleet-only options on a run of one database are refused rather than ignored: a user who
+/// wrote `--plan` or `--format jsonl` must not get a real run of another kind.
+fn refuse_fleet_options_without_fleet(command: &Command) -> Result<(), CliError> {
+    use crate::cli::{FleetRunArgs, Format};
+    let run_options = |run: &FleetRunArgs| {
+        let mut given = Vec::new();
+        if run.plan {
+            given.push("--plan");
+        }
+        if run.fail_fast {
+            given.push("--fail-fast");
+        }
+        if run.max_failures.is_some() {
+            given.push("--max-failures");
+        }
+        if run.canary != 1 {
+            given.push("--canary");
+        }
+        given
+    };
+    // A single run of `up` or `down` prints `--format json` itself; JSON lines are a fleet's.
+    let with_format = |mut given: Vec<&'static str>, format: Format, json_alone: bool| {
+        match format {
+            Format::Jsonl => given.push("--format jsonl"),
+            Format::Json if !json_alone => given.push("--format json"),
+            _ => {}
+        }
+        given
+    };
+    let given = match command {
+        Command::Up(args) if !args.fleet.active() && args.fleet_run.retry.is_none() => {
+            with_format(run_options(&args.fleet_run), args.run.format, true)
+        }
+        Command::Down(args) if !args.fleet.active() && args.fleet_run.retry.is_none() => {
+            with_format(run_options(&args.fleet_run), args.run.format, true)
+        }
+        Command::Stamp(args) if !args.fleet.active() && args.fleet_run.retry.is_none() => {
+            with_format(run_options(&args.fleet_run), args.format, false)
+        }
+        Command::Current(args) if !args.fleet.active() && args.format == Format::Jsonl => {
+            vec!["--format jsonl"]
+        }
+        Command::Check(args) if args.schema && args.fleet.active() => {
+            return Err(CliError::bad_input(
+                "check --schema compares schema files with the revisions on a scratch database; it takes no --fleet",
+            ))
+        }
+        Command::Check(args) if !args.fleet.active() && args.format == Format::Jsonl => {
+            vec!["--format jsonl"]
+        }
+        Command::History(args) if args.format == Format::Jsonl => vec!["--format jsonl"],
+        Command::Heads(args) if args.format == Format::Jsonl => vec!["--format jsonl"],
+        Command::Show(args) if args.format == Format::Jsonl => vec!["--format jsonl"],
+        Command::Branches(args) if args.format == Format::Jsonl => vec!["--format jsonl"],
+        Command::Log(args) if args.format == Format::Jsonl => vec!["--format jsonl"],
+        _ => Vec::new(),
+    };
+    if given.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::bad_input(format!(
+            "{} applies to fleet runs only; add --fleet NAME (or --all-fleets)",
+            given.join(", ")
+        )))
     }
 }
 

@@ -111,7 +111,7 @@ pub fn check(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
         reports.push((member, file, differences));
     }
     match args.format {
-        Format::Json => context.printer.json(&json!({
+        Format::Json | Format::Jsonl => context.printer.json(&json!({
             "members": reports.iter().map(|(member, file, differences)| json!({
                 "member": member.name,
                 "schema_file": shown(context, &file.path),

@@ -11,7 +11,7 @@ pub fn run(context: &Context, args: &ShowArgs) -> Result<(), CliError> {
     let node = revise_runtime::target::resolve_single(graph, &args.rev)
         .map_err(|e| CliError::bad_input(e.to_string()))?;
     match args.format {
-        Format::Json => context.printer.json(&revision_json(graph, node)),
+        Format::Json | Format::Jsonl => context.printer.json(&revision_json(graph, node)),
         Format::Human => context
             .printer
             .line(verbose_entry(graph, node, false).trim_end()),

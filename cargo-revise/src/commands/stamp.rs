@@ -7,6 +7,28 @@ use crate::settings;
 use super::offline::{self, Offline};
 use super::Context;
 
+/// `stamp REV... --fleet NAME`.
+pub fn run_fleet(context: &Context, args: &StampArgs) -> Result<(), CliError> {
+    if args.sql {
+        return Err(CliError::bad_input(
+            "--sql writes one script and connects to nothing; it takes no --fleet",
+        ));
+    }
+    super::fleet::run(
+        context,
+        super::fleet::FleetCommand {
+            selection: &args.fleet,
+            run: Some(&args.fleet_run),
+            operation: revise_runtime::fleet::Operation::Stamp {
+                targets: args.revisions.clone(),
+                purge: args.purge,
+            },
+            format: args.format,
+            lock_timeout: std::time::Duration::from_secs(60),
+        },
+    )
+}
+
 /// Moves the rows and says from where to where.
 pub fn run(context: &Context, args: &StampArgs) -> Result<(), CliError> {
     if args.sql {

@@ -3,6 +3,7 @@
 //! panics when the output has gone away.
 
 pub mod diagnostic;
+pub mod fleet;
 pub mod progress;
 pub mod run_json;
 pub mod schema_diff;

@@ -321,6 +321,46 @@ pub fn connect(url: &(impl ToDatabaseUrl + ?Sized)) -> Result<DatabaseConnection
     })
 }
 
+/// [`connect`] giving up on a server that does not answer within `timeout`: libpq's own
+/// `connect_timeout` on PostgreSQL; on MySQL, whose diesel connection has no such option,
+/// the attempt runs on a thread of its own that is left to finish by itself. A fleet run
+/// must not stall on one dead host.
+#[cfg(feature = "diesel")]
+pub fn connect_within(url: &DatabaseUrl, timeout: Duration) -> Result<DatabaseConnection, DbError> {
+    match url {
+        #[cfg(feature = "postgres")]
+        DatabaseUrl::Postgres { url: text, .. } => Ok(DatabaseConnection {
+            url: url.clone(),
+            inner: Inner::Postgres(postgres::connect_within(text, url, timeout.as_secs())?),
+        }),
+        #[cfg(feature = "mysql")]
+        DatabaseUrl::Mysql { .. } => {
+            let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+            let attempt = url.clone();
+            std::thread::Builder::new()
+                .name("revise-connect".to_owned())
+                .spawn(move || {
+                    let _ = sender.send(connect(&attempt));
+                })
+                .map_err(|e| DbError::new(format!("connecting to {url}"), e))?;
+            receiver.recv_timeout(timeout).unwrap_or_else(|_| {
+                Err(DbError::new(
+                    format!("connecting to {url}"),
+                    format!(
+                        "no answer within {} s (--connect-timeout)",
+                        timeout.as_secs()
+                    ),
+                ))
+            })
+        }
+        // A SQLite file opens at once: nothing to time out.
+        _ => {
+            let _ = timeout;
+            connect(url)
+        }
+    }
+}
+
 /// Opens a connection only if the database already exists: read-only commands must not
 /// create an empty SQLite file as a side effect. `None` means "no database yet".
 #[cfg(feature = "diesel")]
@@ -418,6 +458,19 @@ impl DatabaseConnection {
             #[cfg(feature = "mysql")]
             Inner::Mysql(conn) => Native::Mysql(conn),
         }
+    }
+
+    /// The values of one text column named `version_num`, with text parameters bound in
+    /// order (`$1` on PostgreSQL, `?` elsewhere): what the fleet's catalog and schema checks
+    /// ask.
+    #[cfg_attr(not(feature = "fleet"), allow(dead_code))]
+    pub(crate) fn query_strings(
+        &mut self,
+        sql: &str,
+        params: &[&str],
+    ) -> Result<Vec<String>, DbError> {
+        with_inner!(&mut self.inner, conn => steps::SqlConnection::load_strings(conn, sql, params)
+            .map_err(|e| DbError::new("running SQL", e)))
     }
 
     /// Runs SQL outside any revision (test set-up, introspection).

@@ -12,16 +12,33 @@ use super::steps::{sql_connection_basics, SqlConnection, StepLock, TxError};
 use super::{DatabaseUrl, DbError, Dialect, StepError, VersionTable};
 
 /// Seconds libpq may spend reaching the server: a server that is down must fail fast.
-const CONNECT_TIMEOUT_SECS: u32 = 5;
+pub(super) const CONNECT_TIMEOUT_SECS: u64 = 5;
+
+/// What the server shows for our sessions in `pg_stat_activity`, so that an operator can
+/// tell a migration's connections (a fleet run opens many) from the application's.
+const APPLICATION_NAME: &str = "cargo-revise";
 
 pub(super) fn connect(text: &str, shown: &DatabaseUrl) -> Result<PgConnection, DbError> {
+    connect_within(text, shown, CONNECT_TIMEOUT_SECS)
+}
+
+/// [`connect`] giving up after `timeout_secs` (libpq's `connect_timeout`, unless the URL
+/// sets its own).
+pub(super) fn connect_within(
+    text: &str,
+    shown: &DatabaseUrl,
+    timeout_secs: u64,
+) -> Result<PgConnection, DbError> {
     let mut url = text.to_owned();
     if !text.contains("connect_timeout=") {
         add_parameter(
             &mut url,
             "connect_timeout",
-            &CONNECT_TIMEOUT_SECS.to_string(),
+            &timeout_secs.max(1).to_string(),
         );
+    }
+    if !text.contains("application_name=") {
+        add_parameter(&mut url, "application_name", APPLICATION_NAME);
     }
     if let Some(dir) = super::pg_socket::socket_dir(text) {
         add_parameter(&mut url, "host", dir);

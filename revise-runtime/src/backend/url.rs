@@ -212,6 +212,64 @@ impl DatabaseUrl {
     }
 }
 
+impl DatabaseUrl {
+    /// `host:port` of a server (the default port when the URL names none, `localhost` when
+    /// it names no host); `sqlite` for every SQLite file, which all share this machine's disk.
+    pub fn server_address(&self) -> String {
+        let (url, default_port) = match self {
+            Self::Sqlite { .. } => return "sqlite".to_owned(),
+            Self::Postgres { url, .. } => (url, 5432),
+            Self::Mysql { url, .. } => (url, 3306),
+        };
+        let start = url.find("://").map_or(0, |i| i + 3);
+        let end = url[start..]
+            .find(['/', '?', '#'])
+            .map_or(url.len(), |i| start + i);
+        let authority = &url[start..end];
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let (host, port) = match host_port.rsplit_once(':') {
+            Some((host, port)) if !port.contains(']') => (host, port.to_owned()),
+            _ => (host_port, default_port.to_string()),
+        };
+        let host = if host.is_empty() { "localhost" } else { host };
+        format!("{host}:{port}")
+    }
+
+    /// The password the URL carries, if any (for scrubbing it from driver messages that
+    /// might echo it).
+    pub fn password(&self) -> Option<String> {
+        let (Self::Postgres { url, .. } | Self::Mysql { url, .. }) = self else {
+            return None;
+        };
+        password_of(url)
+    }
+}
+
+/// The password of `scheme://user:password@host` or of a `password=` query parameter.
+pub fn password_of(url: &str) -> Option<String> {
+    let start = url.find("://")? + 3;
+    let authority_end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    let authority = &url[start..authority_end];
+    if let Some((userinfo, _)) = authority.rsplit_once('@') {
+        if let Some((_, password)) = userinfo.split_once(':') {
+            if !password.is_empty() {
+                return Some(password.to_owned());
+            }
+        }
+    }
+    let (_, query) = url.split_once('?')?;
+    query
+        .split('&')
+        .find_map(|param| match param.split_once('=') {
+            Some((key, value)) if key.eq_ignore_ascii_case("password") && !value.is_empty() => {
+                Some(value.to_owned())
+            }
+            _ => None,
+        })
+}
+
 /// Shows the URL as the user wrote its scheme (`mariadb://` stays `mariadb://`), with any
 /// password replaced by `***`.
 impl fmt::Display for DatabaseUrl {
@@ -327,6 +385,34 @@ mod tests {
         let err = DatabaseUrl::parse("oracle://scott:tiger@h/db", base).expect_err("unknown");
         assert!(!err.to_string().contains("tiger"), "{err}");
         assert!(DatabaseUrl::parse("just-a-path.db", base).is_err());
+    }
+
+    #[test]
+    fn fleets_replace_the_database_and_group_by_server() {
+        let base = Path::new("/");
+        let url = DatabaseUrl::parse("postgresql://bob:pw@db:6543/app?sslmode=require", base)
+            .expect("a URL");
+        let shard = url.with_database(Some("shard_01"));
+        // Shown as given, password hidden.
+        assert_eq!(
+            shard.to_string(),
+            "postgresql://bob:***@db:6543/shard_01?sslmode=require"
+        );
+        assert_eq!(shard.server_address(), "db:6543");
+        let bare = DatabaseUrl::parse("mysql://root@127.0.0.1", base).expect("a URL");
+        assert_eq!(
+            bare.with_database(Some("s1")).to_string(),
+            "mysql://root@127.0.0.1/s1"
+        );
+        assert_eq!(bare.server_address(), "127.0.0.1:3306");
+        assert_eq!(url.password().as_deref(), Some("pw"));
+        assert_eq!(bare.password(), None);
+        assert_eq!(
+            password_of("postgres://h/db?user=a&password=x1").as_deref(),
+            Some("x1")
+        );
+        let file = DatabaseUrl::parse("sqlite://a.db", base).expect("a URL");
+        assert_eq!(file.server_address(), "sqlite");
     }
 
     #[test]

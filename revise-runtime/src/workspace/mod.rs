@@ -53,6 +53,8 @@ pub struct WorkspaceConfig {
     /// The run log's table (SPEC section 10): `false` turns the log off, a string names the
     /// table; `revise_log` by default.
     pub log_table: LogTableSetting,
+    /// `[workspace.metadata.revise.fleet.NAME]`: named lists of databases (SPEC section 11).
+    pub fleet: std::collections::BTreeMap<String, crate::fleet::FleetDeclaration>,
 }
 
 /// `log_table = false`, `true` or `"name"`.
@@ -84,6 +86,7 @@ impl Default for WorkspaceConfig {
             migrations_dir: "migrations".to_owned(),
             env_file: ".env".to_owned(),
             log_table: LogTableSetting::Enabled(true),
+            fleet: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -276,11 +279,18 @@ impl Workspace {
         if std::env::var_os("REVISE_NO_CACHE").is_some_and(|v| !v.is_empty()) {
             return None;
         }
+        Some(self.revise_dir()?.join("headers"))
+    }
+
+    /// `revise/` in the target folder (`CARGO_TARGET_DIR`, as cargo reads it, else
+    /// `target/` at the workspace root): where the tool keeps files of its own (the header
+    /// cache, a fleet run's summary). `None` when the working directory cannot be read.
+    pub fn revise_dir(&self) -> Option<PathBuf> {
         let target = match std::env::var_os("CARGO_TARGET_DIR") {
             Some(dir) if !dir.is_empty() => std::env::current_dir().ok()?.join(dir),
             _ => self.root.join("target"),
         };
-        Some(target.join("revise").join("headers"))
+        Some(target.join("revise"))
     }
 }
 
@@ -406,6 +416,31 @@ mod tests {
         write(&root, "crates/not-a-crate/README.md", "no manifest here\n");
         assert!(manifests::read(Some(&root.join("Cargo.toml"))).is_none());
         assert!(Workspace::discover(Some(&root.join("Cargo.toml"))).is_err());
+    }
+
+    #[test]
+    fn fleets_are_read_with_the_workspace_both_ways() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let root = std::fs::canonicalize(dir.path()).expect("canonical");
+        write(&root, "Cargo.toml", "[workspace]\nmembers = [\"app\"]\n\n[workspace.metadata.revise.fleet.stores]\nsqlite_glob = \"data/*.db\"\n\n[workspace.metadata.revise.fleet.shards]\nurl = \"env:SHARDS\"\ndatabases = [\"s1\", \"s2\"]\n");
+        write(&root, "app/Cargo.toml", &package("app"));
+        write(&root, "app/src/lib.rs", "");
+        let manifest = root.join("Cargo.toml");
+        for workspace in [
+            Workspace::discover(Some(&manifest)).expect("fast discovery"),
+            Workspace::from_cargo_metadata(Some(&manifest)).expect("cargo metadata"),
+        ] {
+            let names: Vec<&str> = workspace.config.fleet.keys().map(String::as_str).collect();
+            assert_eq!(names, ["shards", "stores"]);
+            assert_eq!(
+                workspace.config.fleet["shards"].databases,
+                Some(vec!["s1".to_owned(), "s2".to_owned()])
+            );
+        }
+        // A typo in a fleet is an error naming the manifest, as for any other key.
+        write(&root, "Cargo.toml", "[workspace]\nmembers = [\"app\"]\n\n[workspace.metadata.revise.fleet.stores]\nsqlite_globb = \"data/*.db\"\n");
+        let err = Workspace::discover(Some(&manifest)).expect_err("an unknown key");
+        assert!(err.to_string().contains("sqlite_globb"), "{err}");
     }
 
     #[test]
