@@ -194,8 +194,8 @@ fn a_mixed_fleet_reaches_head_and_a_rerun_finds_it_up_to_date() {
         assert_eq!(schema_rows(&tenants_db, &schema), ["a3"], "{schema}");
         assert_eq!(
             schema_tables(&tenants_db, &schema),
-            ["a1", "a2", "a3", "alembic_version"],
-            "{schema}"
+            ["a1", "a2", "a3", "alembic_version", "revise_log"],
+            "{schema}: the version table and the run log stay in the tenant's schema"
         );
     }
     // The inactive tenant was not listed; nothing went into `public`.
@@ -1002,7 +1002,10 @@ fn down_stamp_current_and_check_run_over_a_fleet() {
         assert_eq!(db.tables(), ["a1", "alembic_version"]);
     }
     assert_eq!(schema_rows(&tenants, "t1"), ["a1"]);
-    assert_eq!(schema_tables(&tenants, "t1"), ["a1", "alembic_version"]);
+    assert_eq!(
+        schema_tables(&tenants, "t1"),
+        ["a1", "alembic_version", "revise_log"]
+    );
 
     go(&["stamp", "a2"]).success();
     assert_eq!(summary(&ws)["command"], "stamp");
