@@ -12,7 +12,8 @@ use crate::plan::{self, DowngradeGoal, Plan, PlanError, UpgradeGoal};
 use crate::report::{PlainReport, Reporter, RevisionSummary, RunEvent};
 use crate::revision::{shown_line, Revision};
 use crate::run_log::{
-    KeptSection, LogAuthor, LogDirection, LogEntry, LogRecord, LogSelect, LogTable, StepLog,
+    KeptSection, LogAuthor, LogChecks, LogDirection, LogEntry, LogRecord, LogSelect, LogTable,
+    StepLog,
 };
 use crate::target::Target;
 use crate::version_rows::{Direction, RowChange};
@@ -725,21 +726,37 @@ impl<'g> Migrator<'g> {
         let Some(table) = &self.log else {
             return Ok(LogProgress::default());
         };
-        let Some(unfinished) = conn.read_log(table, LogSelect::Unfinished)? else {
+        // Drift matters to `up` of a database that has rows; every run needs the unfinished
+        // steps. One scan reads both.
+        let drift_wanted = direction == Direction::Up && !rows.is_empty();
+        let checks = if drift_wanted {
+            conn.read_checks(table)?
+        } else {
+            conn.read_log(table, LogSelect::Unfinished)?
+                .map(|unfinished| LogChecks {
+                    applied: Vec::new(),
+                    unfinished,
+                })
+        };
+        let Some(checks) = checks else {
             return Ok(LogProgress::default());
         };
-        if run_wide_lock && !unfinished.is_empty() {
-            return Err(self.unfinished(&unfinished));
+        if run_wide_lock && !checks.unfinished.is_empty() {
+            return Err(self.unfinished(&checks.unfinished));
         }
-        if direction == Direction::Up && !rows.is_empty() {
-            let records = conn.read_checksums(table)?.unwrap_or_default();
+        if drift_wanted {
             let applied = self.graph.ancestors_inclusive(rows.iter().copied());
-            let report = crate::run_log::drift(self.graph, &applied, &records);
-            for drifted in report.drifted {
+            let report = crate::run_log::drift(self.graph, &applied, &checks.applied);
+            let records = report.records(conn, table)?;
+            for drifted in &report.drifted {
+                let row = records.of(drifted);
                 reporter.report(&RunEvent::Drifted {
                     revision: self.summary(drifted.node),
-                    applied_at: drifted.recorded.recorded_at,
-                    how: drifted.recorded.direction,
+                    applied_at: row.map_or_else(
+                        || "an unknown date".to_owned(),
+                        LogRecord::started_at_seconds,
+                    ),
+                    how: row.map_or(LogDirection::Up, |row| row.direction),
                 });
             }
         }

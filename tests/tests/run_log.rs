@@ -176,6 +176,22 @@ fn a_crlf_copy_of_an_applied_file_is_not_drift_but_an_edit_is_until_accepted() {
             "{}",
             check.stderr_text()
         );
+        // When and by what the checksum was recorded come from that revision's log row.
+        let json = ws.run(["check", "--format", "json"]).code(1).stdout_text();
+        let document: Value = serde_json::from_str(&json).expect("JSON");
+        let drifted = document["drifted"].as_array().expect("drifted");
+        assert_eq!(drifted.len(), 1, "{backend}: {json}");
+        assert_eq!(drifted[0]["revision"], "a2");
+        assert_eq!(drifted[0]["recorded_by"], "up");
+        let at = drifted[0]["recorded_at"].as_str().expect("a date");
+        assert!(
+            at.len() == "2026-12-01 00:00:00 UTC".len() && at.ends_with(" UTC"),
+            "{backend}: {at}"
+        );
+        assert!(
+            stdout.contains(&format!("applied on {at} (checksum then ")),
+            "{stdout}"
+        );
         let up = ws.run(["up"]).success();
         let warned = warnings(&up.stdout_text())
             .into_iter()
@@ -212,6 +228,21 @@ fn a_crlf_copy_of_an_applied_file_is_not_drift_but_an_edit_is_until_accepted() {
             entries.len(),
             "an unchanged file adds no row"
         );
+        // Edited again: the newest record is the accept.
+        std::fs::write(
+            ws.root().join(&path),
+            text.replace("DROP TABLE a2;", "DROP TABLE a2; -- twice"),
+        )
+        .expect("write");
+        let check = ws.run(["check"]).code(1);
+        assert!(
+            check.stdout_text().contains(&format!(
+                "Drift: {path} changed since revision a2 was accepted on "
+            )),
+            "{backend}: {}",
+            check.stdout_text()
+        );
+        ws.run(["accept", "a2"]).success();
         // Only applied revisions can be accepted.
         ws.run(["down", "base"]).success();
         ws.run(["accept", "a1"]).code(1);

@@ -1,9 +1,12 @@
 //! `cargo revise check`: every file and the graph, lints, and, with a database, whether it
 //! is up to date (exit 1 when it is not).
 
+use revise_runtime::backend::connect_existing;
 use revise_runtime::graph::Node;
 use revise_runtime::plan;
-use revise_runtime::run_log::{self, DriftReport, LogDirection, LogRecord};
+use revise_runtime::run_log::{
+    self, DriftRecords, DriftReport, LogChecks, LogDirection, LogRecord,
+};
 use revise_runtime::{NodeSet, RevisionGraph, Target};
 use serde_json::json;
 
@@ -11,7 +14,7 @@ use crate::cli::{CheckArgs, Format};
 use crate::error::CliError;
 use crate::settings;
 
-use super::{ids, Context, LogRead};
+use super::{ids, Context};
 
 /// `check --fleet NAME`: every database, exit 1 when any is behind or unreachable.
 pub fn run_fleet(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
@@ -49,8 +52,15 @@ pub fn run(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
             let goal = plan::upgrade_goal(graph, &rows, &Target::Heads, "heads")
                 .map_err(|e| CliError::failed(e.to_string()))?;
             let applied = graph.ancestors_inclusive(rows.iter().copied());
-            if settings::log_table(&context.workspace)?.is_some() {
-                log = Some(LogFindings::new(graph, &applied, read));
+            if let Some(table) = settings::log_table(&context.workspace)? {
+                let mut findings = LogFindings::new(graph, &applied, read);
+                if let (false, Some(setting)) = (findings.drift.is_clean(), &database) {
+                    // When and how each changed file was recorded: read for those alone.
+                    if let Some(mut conn) = connect_existing(&setting.url)? {
+                        findings.records = findings.drift.records(&mut conn, &table)?;
+                    }
+                }
+                log = Some(findings);
             }
             Some(
                 plan::plan_upgrade(graph, &rows, &goal)
@@ -74,13 +84,14 @@ pub fn run(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
             "up_to_date": pending.as_ref().map(Vec::is_empty),
             "drifted": log.drift.drifted.iter().map(|d| {
                 let rev = graph.revision(d.node);
+                let row = log.records.of(d);
                 json!({
                     "revision": rev.id.as_str(),
                     "path": rev.origin.path.display().to_string(),
                     "checksum": rev.checksum.to_string(),
                     "recorded_checksum": d.recorded.checksum.to_string(),
-                    "recorded_at": d.recorded.recorded_at,
-                    "recorded_by": d.recorded.direction.as_str(),
+                    "recorded_at": row.map(LogRecord::started_at_seconds),
+                    "recorded_by": row.map(|row| row.direction.as_str()),
                 })
             }).collect::<Vec<_>>(),
             "unrecorded": ids(graph, &log.drift.unrecorded),
@@ -147,16 +158,19 @@ pub fn run(context: &Context, args: &CheckArgs) -> Result<(), CliError> {
 #[derive(Default)]
 struct LogFindings {
     drift: DriftReport,
+    /// When and how each drifted file's checksum was recorded.
+    records: DriftRecords,
     unfinished: Vec<LogRecord>,
     /// Whether the database has a run log at all.
     logged: bool,
 }
 
 impl LogFindings {
-    fn new(graph: &RevisionGraph, applied: &NodeSet, read: Option<LogRead>) -> Self {
+    fn new(graph: &RevisionGraph, applied: &NodeSet, read: Option<LogChecks>) -> Self {
         match read {
             Some(read) => Self {
                 drift: run_log::drift(graph, applied, &read.applied),
+                records: DriftRecords::default(),
                 unfinished: read.unfinished,
                 logged: true,
             },
@@ -171,6 +185,7 @@ impl LogFindings {
                         .filter(|n| applied.contains(n))
                         .collect(),
                 },
+                records: DriftRecords::default(),
                 unfinished: Vec::new(),
                 logged: false,
             },
@@ -183,16 +198,20 @@ impl LogFindings {
         let mut lines = Vec::new();
         for drifted in &self.drift.drifted {
             let rev = graph.revision(drifted.node);
+            let row = self.records.of(drifted);
             lines.push(format!(
                 "Drift: {} changed since revision {} was {} on {} (checksum then {}, now {})",
                 rev.origin.path.display(),
                 rev.id,
-                match drifted.recorded.direction {
-                    LogDirection::Stamp => "stamped",
-                    LogDirection::Accept => "accepted",
+                match row.map(|row| row.direction) {
+                    Some(LogDirection::Stamp) => "stamped",
+                    Some(LogDirection::Accept) => "accepted",
                     _ => "applied",
                 },
-                drifted.recorded.recorded_at,
+                row.map_or_else(
+                    || "an unknown date".to_owned(),
+                    LogRecord::started_at_seconds
+                ),
                 drifted.recorded.checksum.short(),
                 rev.checksum.short(),
             ));

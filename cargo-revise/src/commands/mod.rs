@@ -31,7 +31,7 @@ use revise_runtime::backend::{
     connect_existing, DatabaseConnection, Dialect, VersionStore, VersionTable,
 };
 use revise_runtime::graph::Node;
-use revise_runtime::run_log::{LogRecord, LogSelect, LogTable, RecordedChecksum};
+use revise_runtime::run_log::{LogChecks, LogTable};
 use revise_runtime::RevisionGraph;
 
 use crate::cli::{Command, GlobalArgs};
@@ -369,16 +369,7 @@ impl Context {
 }
 
 /// The version rows (and what was asked of the run log) as the reading thread sends them.
-type Rows = Result<(Vec<String>, Option<LogRead>), CliError>;
-
-/// What `check` reads of the run log.
-#[derive(Clone, Debug, Default)]
-pub struct LogRead {
-    /// The checksums the log recorded, oldest first (drift).
-    pub applied: Vec<RecordedChecksum>,
-    /// Steps a dead run left unfinished.
-    pub unfinished: Vec<LogRecord>,
-}
+type Rows = Result<(Vec<String>, Option<LogChecks>), CliError>;
 
 /// The rows of an existing database (none when it does not exist yet), what `log` asks of
 /// its run log (`None` when the log table does not exist), and the connection they were read
@@ -398,17 +389,7 @@ fn read_version_rows(
                 let Some(log) = log else {
                     return Ok((rows, None));
                 };
-                let Some(unfinished) = conn.read_log(log, LogSelect::Unfinished)? else {
-                    return Ok((rows, None));
-                };
-                let applied = conn.read_checksums(log)?.unwrap_or_default();
-                Ok((
-                    rows,
-                    Some(LogRead {
-                        applied,
-                        unfinished,
-                    }),
-                ))
+                Ok((rows, conn.read_checks(log)?))
             });
             (read, Some(conn))
         }
@@ -447,7 +428,7 @@ impl PendingRows {
     pub fn nodes_and_log(
         self,
         graph: &RevisionGraph,
-    ) -> Result<(revise_runtime::NodeSet, Option<LogRead>), CliError> {
+    ) -> Result<(revise_runtime::NodeSet, Option<LogChecks>), CliError> {
         let ReadingRows { table, source } = self.0?;
         let rows = match source {
             RowsSource::Read(rows) => rows,

@@ -13,8 +13,8 @@ use super::steps::SqlConnection;
 use super::{DbError, Dialect};
 use crate::checksum::Checksum;
 use crate::run_log::{
-    KeptSection, LogAuthor, LogDirection, LogEntry, LogOutcome, LogRecord, LogSelect, LogTable,
-    RecordedChecksum,
+    KeptSection, LogAuthor, LogChecks, LogDirection, LogEntry, LogOutcome, LogRecord, LogSelect,
+    LogTable, RecordedChecksum,
 };
 
 /// A log row as read: every column as text (each backend casts), so one row type serves
@@ -471,26 +471,26 @@ pub(crate) fn read<C: SqlConnection>(
     Ok(Some(rows.into_iter().filter_map(record).collect()))
 }
 
-/// Every checksum the log recorded for a revision being applied, oldest first (what drift
-/// compares with); `None` when the log table does not exist. `check` at 10,000 revisions
-/// reads this: one scan, no grouping, and each row as one text column (`revision checksum
-/// direction date time`), which diesel hands over with one lookup and one allocation.
-pub(crate) fn read_checksums<C: SqlConnection>(
+/// What drift and the refusal of unfinished steps need (see [`LogChecks`]); `None` when the
+/// log table does not exist. `check` at 10,000 revisions reads this, so it is one scan, with
+/// no grouping, and each row one short text column, which diesel hands over with one lookup
+/// and one allocation: `revision checksum` for a recorded checksum, `?` for an unfinished
+/// step, whose whole row is read afterwards (a dead run leaves one or two).
+pub(crate) fn read_checks<C: SqlConnection>(
     conn: &mut C,
     log: &LogTable,
-) -> Result<Option<Vec<RecordedChecksum>>, DbError> {
+) -> Result<Option<LogChecks>, DbError> {
     let context = || format!("reading the run log `{}`", log.name());
-    let started = as_text(C::DIALECT, "started_at");
     let line = match C::DIALECT {
-        Dialect::Mysql => format!("CONCAT_WS(' ', revision, checksum, direction, {started})"),
-        Dialect::Sqlite | Dialect::Postgres => format!(
-            "revision || ' ' || {} || ' ' || direction || ' ' || {started}",
-            as_text(C::DIALECT, "checksum")
-        ),
+        Dialect::Mysql => "CONCAT_WS(' ', revision, checksum)".to_owned(),
+        Dialect::Sqlite | Dialect::Postgres => {
+            format!("revision || ' ' || {}", as_text(C::DIALECT, "checksum"))
+        }
     };
     let sql = format!(
-        "SELECT {line} AS version_num FROM {table} WHERE success = 1 \
-         AND direction IN ('up', 'stamp', 'accept') AND checksum IS NOT NULL ORDER BY id",
+        "SELECT CASE WHEN success IS NULL THEN '?' ELSE {line} END AS version_num \
+         FROM {table} WHERE success IS NULL OR (success = 1 \
+         AND direction IN ('up', 'stamp', 'accept') AND checksum IS NOT NULL) ORDER BY id",
         table = quoted(log, C::DIALECT),
     );
     let lines = if C::DIALECT == Dialect::Sqlite {
@@ -506,23 +506,34 @@ pub(crate) fn read_checksums<C: SqlConnection>(
         conn.load_strings(&sql, &[])
             .map_err(|e| DbError::new(context(), e))?
     };
-    Ok(Some(lines.iter().filter_map(|l| recorded(l)).collect()))
+    let mut checks = LogChecks {
+        applied: Vec::with_capacity(lines.len()),
+        unfinished: Vec::new(),
+    };
+    let mut any_unfinished = false;
+    for line in lines {
+        if line == "?" {
+            any_unfinished = true;
+        } else if let Some(recorded) = recorded(line) {
+            checks.applied.push(recorded);
+        }
+    }
+    if any_unfinished {
+        checks.unfinished = read(conn, log, LogSelect::Unfinished)?.unwrap_or_default();
+    }
+    Ok(Some(checks))
 }
 
-/// One line of [`read_checksums`]; `None` for one this version cannot read.
-fn recorded(line: &str) -> Option<RecordedChecksum> {
-    let mut words = line.split(' ');
-    let revision = words.next()?;
-    let checksum = Checksum::from_hex(words.next()?).ok()?;
-    let direction = LogDirection::parse(words.next()?)?;
-    let date = words.next()?;
-    let time = words.next().unwrap_or_default();
-    let seconds: String = time.chars().take(8).collect();
+/// One recorded checksum's line of [`read_checks`]; `None` for one this version cannot read.
+/// The line's own allocation becomes the revision id.
+fn recorded(mut line: String) -> Option<RecordedChecksum> {
+    let (revision, checksum) = line.split_once(' ')?;
+    let checksum = Checksum::from_hex(checksum).ok()?;
+    let revision_length = revision.len();
+    line.truncate(revision_length);
     Some(RecordedChecksum {
-        revision: revision.to_owned(),
+        revision: line,
         checksum,
-        recorded_at: format!("{date} {seconds} UTC"),
-        direction,
     })
 }
 
@@ -618,13 +629,12 @@ mod tests {
     #[test]
     fn a_recorded_checksum_line_reads_back() {
         let sum = Checksum::of_file(b"x");
-        let line = format!("a1 {sum} accept 2026-11-18 11:06:40.123456");
-        let read = recorded(&line).expect("a line this version wrote");
+        let read = recorded(format!("a1 {sum}")).expect("a line this version wrote");
         assert_eq!(read.revision, "a1");
         assert_eq!(read.checksum, sum);
-        assert_eq!(read.direction, LogDirection::Accept);
-        assert_eq!(read.recorded_at, "2026-11-18 11:06:40 UTC");
-        assert_eq!(recorded("a1 nothex up 2026-11-18 11:06:40"), None);
+        assert_eq!(recorded("a1 nothex".to_owned()), None);
+        assert_eq!(recorded(format!("a1 {sum} more")), None);
+        assert_eq!(recorded("a1".to_owned()), None);
     }
 
     #[test]

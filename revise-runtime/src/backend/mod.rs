@@ -38,7 +38,7 @@ pub use url::{DatabaseUrl, Dialect, UrlError};
 
 use crate::failure::SqlFailure;
 use crate::revision::Section;
-use crate::run_log::{LogRecord, LogSelect, LogTable, RecordedChecksum, StepLog};
+use crate::run_log::{LogChecks, LogRecord, LogSelect, LogTable, StepLog};
 
 /// An error from the database or the driver, with what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -425,9 +425,9 @@ pub trait VersionStore {
         select: LogSelect<'_>,
     ) -> Result<Option<Vec<LogRecord>>, DbError>;
 
-    /// The checksums the run log recorded, oldest first (drift); `None` when the log table
-    /// does not exist.
-    fn read_checksums(&mut self, log: &LogTable) -> Result<Option<Vec<RecordedChecksum>>, DbError>;
+    /// The checksums the run log recorded and the steps left unfinished, in one scan (drift,
+    /// and the refusal of a run after a dead one); `None` when the log table does not exist.
+    fn read_checks(&mut self, log: &LogTable) -> Result<Option<LogChecks>, DbError>;
 
     /// Marks the unfinished log row `id` resolved, as failed with `note` (`repair`); false
     /// when it was not unfinished (any more).
@@ -542,8 +542,8 @@ impl VersionStore for DatabaseConnection {
         with_inner!(&mut self.inner, conn => log_sql::read(conn, log, select))
     }
 
-    fn read_checksums(&mut self, log: &LogTable) -> Result<Option<Vec<RecordedChecksum>>, DbError> {
-        with_inner!(&mut self.inner, conn => log_sql::read_checksums(conn, log))
+    fn read_checks(&mut self, log: &LogTable) -> Result<Option<LogChecks>, DbError> {
+        with_inner!(&mut self.inner, conn => log_sql::read_checks(conn, log))
     }
 
     fn resolve_unfinished(&mut self, log: &LogTable, id: i64, note: &str) -> Result<bool, DbError> {
@@ -602,11 +602,8 @@ macro_rules! diesel_version_store {
                 log_sql::read(self, log, select)
             }
 
-            fn read_checksums(
-                &mut self,
-                log: &LogTable,
-            ) -> Result<Option<Vec<RecordedChecksum>>, DbError> {
-                log_sql::read_checksums(self, log)
+            fn read_checks(&mut self, log: &LogTable) -> Result<Option<LogChecks>, DbError> {
+                log_sql::read_checks(self, log)
             }
 
             fn resolve_unfinished(

@@ -3,8 +3,13 @@
 
 use std::collections::HashMap;
 
-use super::RecordedChecksum;
+use super::{LogRecord, LogSelect, LogTable, RecordedChecksum};
+use crate::backend::{DbError, VersionStore};
 use crate::graph::{Node, NodeSet, RevisionGraph};
+
+/// Above this many drifted revisions, their rows are found in the whole applied selection
+/// rather than asked for by id (one bound parameter each).
+const MOST_ASKED_BY_ID: usize = 500;
 
 /// An applied revision whose file changed since it ran.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +34,49 @@ impl DriftReport {
     /// True when no file drifted.
     pub fn is_clean(&self) -> bool {
         self.drifted.is_empty()
+    }
+
+    /// The log's newest recorded row of each drifted revision: when, and by what, the
+    /// checksum its file no longer has was recorded. Read after the comparison and for the
+    /// drifted revisions alone, so the scan of every recorded checksum stays short.
+    pub fn records(
+        &self,
+        conn: &mut dyn VersionStore,
+        log: &LogTable,
+    ) -> Result<DriftRecords, DbError> {
+        if self.drifted.is_empty() {
+            return Ok(DriftRecords::default());
+        }
+        let ids: Vec<&str> = self
+            .drifted
+            .iter()
+            .map(|d| d.recorded.revision.as_str())
+            .collect();
+        let select = if ids.len() > MOST_ASKED_BY_ID {
+            LogSelect::Applied
+        } else {
+            LogSelect::AppliedOf(&ids)
+        };
+        let rows = conn.read_log(log, select)?.unwrap_or_default();
+        Ok(DriftRecords(
+            rows.into_iter()
+                .map(|row| (row.revision.clone(), row))
+                .collect(),
+        ))
+    }
+}
+
+/// The rows [`DriftReport::records`] read, by revision.
+#[derive(Clone, Debug, Default)]
+pub struct DriftRecords(HashMap<String, LogRecord>);
+
+impl DriftRecords {
+    /// The row that recorded `drifted`'s checksum; `None` when the log no longer holds it
+    /// (edited by hand between the two reads).
+    pub fn of(&self, drifted: &DriftedFile) -> Option<&LogRecord> {
+        self.0
+            .get(&drifted.recorded.revision)
+            .filter(|row| row.checksum == Some(drifted.recorded.checksum))
     }
 }
 
@@ -71,8 +119,6 @@ pub(crate) mod tests {
         RecordedChecksum {
             revision: revision.to_owned(),
             checksum,
-            recorded_at: "2026-11-23 12:00:00 UTC".to_owned(),
-            direction: LogDirection::Up,
         }
     }
 

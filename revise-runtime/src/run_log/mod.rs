@@ -17,7 +17,7 @@ mod ghost;
 
 use std::fmt;
 
-pub use drift::{drift, DriftReport, DriftedFile};
+pub use drift::{drift, DriftRecords, DriftReport, DriftedFile};
 pub use ghost::{ghost_revisions, GhostError};
 
 #[cfg(test)]
@@ -296,17 +296,25 @@ impl LogRecord {
 
 /// What drift compares with: a checksum the log recorded for a revision (a successful
 /// `up`, `stamp` or `accept`), read in id order, so the last one of a revision is its newest.
-/// Kept small: `check` reads one per applied revision, 10,000 of them.
+/// Kept to the two things compared: `check` reads one per applied revision, 10,000 of them;
+/// when and how a drifted file's checksum was recorded is read afterwards, for that revision
+/// alone ([`LogSelect::AppliedOf`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordedChecksum {
     /// The revision id.
     pub revision: String,
     /// The checksum.
     pub checksum: Checksum,
-    /// When it was recorded (UTC, to the second).
-    pub recorded_at: String,
-    /// What recorded it.
-    pub direction: LogDirection,
+}
+
+/// What drift and the refusal of unfinished steps need from the log, read in one scan of it
+/// (`check` at 10,000 logged revisions spends most of its log time scanning).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogChecks {
+    /// The recorded checksums, oldest first.
+    pub applied: Vec<RecordedChecksum>,
+    /// Steps a dead run left unfinished, oldest first.
+    pub unfinished: Vec<LogRecord>,
 }
 
 /// Which rows to read.
