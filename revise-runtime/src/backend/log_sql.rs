@@ -122,11 +122,7 @@ impl<Conn> diesel::RunQueryDsl<Conn> for Prepared<'_> {}
 
 /// The table's name quoted for `dialect` (with its schema on PostgreSQL).
 pub(crate) fn quoted(log: &LogTable, dialect: Dialect) -> String {
-    match (dialect, log.schema()) {
-        (Dialect::Mysql, _) => format!("`{}`", log.name()),
-        (Dialect::Postgres, Some(schema)) => format!("\"{schema}\".\"{}\"", log.name()),
-        (Dialect::Sqlite | Dialect::Postgres, _) => format!("\"{}\"", log.name()),
-    }
+    super::quote_table(log.name(), log.schema(), dialect)
 }
 
 /// `CREATE TABLE IF NOT EXISTS` for the log.

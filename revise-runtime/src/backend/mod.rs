@@ -79,6 +79,16 @@ pub struct VersionTable {
 #[error("`{0}` is not a plain identifier; use letters, digits and `_` (at most 60 characters, not starting with a digit)")]
 pub struct InvalidTableName(pub String);
 
+/// A checked table name quoted for `dialect`, with its schema on PostgreSQL (the only
+/// dialect of the three whose tables the tool puts in a schema).
+pub(crate) fn quote_table(name: &str, schema: Option<&str>, dialect: Dialect) -> String {
+    match (dialect, schema) {
+        (Dialect::Mysql, _) => format!("`{name}`"),
+        (Dialect::Postgres, Some(schema)) => format!("\"{schema}\".\"{name}\""),
+        (Dialect::Sqlite | Dialect::Postgres, _) => format!("\"{name}\""),
+    }
+}
+
 pub(crate) fn check_identifier(name: &str) -> Result<(), InvalidTableName> {
     let valid = !name.is_empty()
         && name.len() <= 60
@@ -121,11 +131,7 @@ impl VersionTable {
 
     /// The name quoted for `dialect` (with its schema on PostgreSQL).
     pub fn quoted(&self, dialect: Dialect) -> String {
-        match (dialect, &self.schema) {
-            (Dialect::Mysql, _) => format!("`{}`", self.name),
-            (Dialect::Postgres, Some(schema)) => format!("\"{schema}\".\"{}\"", self.name),
-            (Dialect::Sqlite | Dialect::Postgres, _) => format!("\"{}\"", self.name),
-        }
+        quote_table(&self.name, self.schema.as_deref(), dialect)
     }
 
     /// Alembic's DDL for the table: `version_num VARCHAR(32) NOT NULL` with the primary key

@@ -147,15 +147,7 @@ fn canonical(definition: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn object(kind: ObjectKind, name: &str, table: Option<&str>, definition: &str) -> SchemaObject {
-        SchemaObject {
-            kind,
-            name: name.into(),
-            table: table.map(Into::into),
-            definition: definition.into(),
-        }
-    }
+    use crate::snapshot::tests::object;
 
     fn base() -> Vec<SchemaObject> {
         vec![

@@ -191,10 +191,16 @@ fn normalise(definition: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn object(kind: ObjectKind, name: &str, table: Option<&str>, definition: &str) -> SchemaObject {
+    /// An object for a test, its definition as given.
+    pub(crate) fn object(
+        kind: ObjectKind,
+        name: &str,
+        table: Option<&str>,
+        definition: &str,
+    ) -> SchemaObject {
         SchemaObject {
             kind,
             name: name.into(),
