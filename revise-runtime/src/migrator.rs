@@ -749,14 +749,11 @@ impl<'g> Migrator<'g> {
             let report = crate::run_log::drift(self.graph, &applied, &checks.applied);
             let records = report.records(conn, table)?;
             for drifted in &report.drifted {
-                let row = records.of(drifted);
+                let (applied_at, how) = records.when_and_how(drifted);
                 reporter.report(&RunEvent::Drifted {
                     revision: self.summary(drifted.node),
-                    applied_at: row.map_or_else(
-                        || "an unknown date".to_owned(),
-                        LogRecord::started_at_seconds,
-                    ),
-                    how: row.map_or(LogDirection::Up, |row| row.direction),
+                    applied_at,
+                    how,
                 });
             }
         }

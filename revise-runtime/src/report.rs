@@ -222,11 +222,7 @@ impl<W: Write> PlainReport<W> {
                 icon("⚠️  ", "warning: "),
                 revision.path,
                 revision.id,
-                match how {
-                    crate::run_log::LogDirection::Stamp => "stamped",
-                    crate::run_log::LogDirection::Accept => "accepted",
-                    _ => "applied",
-                },
+                how.recorded_as(),
                 revision.id,
             )],
             RunEvent::Replanned { rows, remaining } => vec![format!(

@@ -4,9 +4,7 @@
 use revise_runtime::backend::connect_existing;
 use revise_runtime::graph::Node;
 use revise_runtime::plan;
-use revise_runtime::run_log::{
-    self, DriftRecords, DriftReport, LogChecks, LogDirection, LogRecord,
-};
+use revise_runtime::run_log::{self, DriftRecords, DriftReport, LogChecks, LogRecord};
 use revise_runtime::{NodeSet, RevisionGraph, Target};
 use serde_json::json;
 
@@ -198,20 +196,12 @@ impl LogFindings {
         let mut lines = Vec::new();
         for drifted in &self.drift.drifted {
             let rev = graph.revision(drifted.node);
-            let row = self.records.of(drifted);
+            let (when, how) = self.records.when_and_how(drifted);
             lines.push(format!(
-                "Drift: {} changed since revision {} was {} on {} (checksum then {}, now {})",
+                "Drift: {} changed since revision {} was {} on {when} (checksum then {}, now {})",
                 rev.origin.path.display(),
                 rev.id,
-                match row.map(|row| row.direction) {
-                    Some(LogDirection::Stamp) => "stamped",
-                    Some(LogDirection::Accept) => "accepted",
-                    _ => "applied",
-                },
-                row.map_or_else(
-                    || "an unknown date".to_owned(),
-                    LogRecord::started_at_seconds
-                ),
+                how.recorded_as(),
                 drifted.recorded.checksum.short(),
                 rev.checksum.short(),
             ));

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{LogRecord, LogSelect, LogTable, RecordedChecksum};
+use super::{LogDirection, LogRecord, LogSelect, LogTable, RecordedChecksum};
 use crate::backend::{DbError, VersionStore};
 use crate::graph::{Node, NodeSet, RevisionGraph};
 
@@ -77,6 +77,15 @@ impl DriftRecords {
         self.0
             .get(&drifted.recorded.revision)
             .filter(|row| row.checksum == Some(drifted.recorded.checksum))
+    }
+
+    /// When (UTC, to the second) and by what `drifted`'s checksum was recorded, as messages
+    /// say it; "an unknown date" and `up` when [`DriftRecords::of`] finds no row.
+    pub fn when_and_how(&self, drifted: &DriftedFile) -> (String, LogDirection) {
+        match self.of(drifted) {
+            Some(row) => (row.started_at_seconds(), row.direction),
+            None => ("an unknown date".to_owned(), LogDirection::Up),
+        }
     }
 }
 

@@ -99,6 +99,16 @@ impl LogDirection {
         }
     }
 
+    /// How a file's recorded checksum came to be, for messages: `applied`, `stamped` or
+    /// `accepted` (a `down` records none).
+    pub fn recorded_as(self) -> &'static str {
+        match self {
+            Self::Stamp => "stamped",
+            Self::Accept => "accepted",
+            Self::Up | Self::Down => "applied",
+        }
+    }
+
     /// Reads the stored word.
     pub fn parse(text: &str) -> Option<Self> {
         Some(match text {
