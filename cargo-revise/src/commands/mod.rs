@@ -314,31 +314,36 @@ impl Context {
     /// On PostgreSQL and MySQL a thread of its own reads them: the connection (a TLS
     /// handshake, round trips to the server) mostly waits, and neither it nor the graph needs
     /// the other. SQLite's work is all on this machine's cores (parsing a schema of thousands
-    /// of tables, some 12 ms at 10,000), and read here, before the graph, the memory SQLite
-    /// frees on closing is used again by the graph; on a thread it stays in that thread's
-    /// malloc arena. `current` at 10,000 revisions peaked at 17.8 MB with a thread and at
+    /// of tables, 100 million instructions at 10,000), and read here, before the graph, the
+    /// memory SQLite frees on closing is used again by the graph; on a thread it stays in
+    /// that thread's malloc arena. `current` at 10,000 revisions peaked at 17.8 MB with a thread and at
     /// 14.1 MB without, in the same time on two cores (BENCHMARKS.md).
     ///
     /// Errors wait for [`PendingRows::nodes`] either way, so bad revision files are reported
     /// first and at once, even when the server is slow to answer; the thread is not waited
     /// for then.
     pub fn start_reading_rows(&self) -> PendingRows {
-        self.start_reading(None)
+        self.start_reading(None, false)
     }
 
     /// [`Context::start_reading_rows`], also reading from the run log `log` (when it is on)
     /// what `check` needs: the applied files' checksums and the unfinished steps.
+    ///
+    /// Here SQLite is read on a thread too: `check` is the command run on every commit, and
+    /// at 10,000 revisions and tables SQLite's schema and the log take longer than the files,
+    /// so the two share the machine's two cores: 100 -> 75 ms, for 2 MB more at the peak
+    /// (21 -> 23 MB: what SQLite frees stays in the thread's malloc arena).
     pub fn start_reading_rows_and_log(&self) -> PendingRows {
         match settings::log_table(&self.workspace) {
-            Ok(log) => self.start_reading(log),
+            Ok(log) => self.start_reading(log, true),
             Err(e) => PendingRows(Err(e)),
         }
     }
 
-    fn start_reading(&self, log: Option<LogTable>) -> PendingRows {
+    fn start_reading(&self, log: Option<LogTable>, sqlite_on_thread: bool) -> PendingRows {
         let started = settings::version_table(&self.workspace).and_then(|table| {
             let url = self.database()?.url;
-            if url.dialect() == Dialect::Sqlite {
+            if url.dialect() == Dialect::Sqlite && !sqlite_on_thread {
                 // The connection closes before the graph is read.
                 let (rows, _closed) = read_version_rows(&url, &table, log.as_ref());
                 return Ok(ReadingRows {

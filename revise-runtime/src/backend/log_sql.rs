@@ -213,6 +213,32 @@ pub(crate) fn insert<C: SqlConnection>(
     started: SystemTime,
     ending: &Ending<'_>,
 ) -> QueryResult<()> {
+    insert_statement(C::DIALECT, log, entry, author, started, ending)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// PostgreSQL: `change` (a statement on the version table) with `insert` (an
+/// [`insert_statement`]) as a data-modifying `WITH` query: one statement, so the log costs a
+/// step no round trip of its own to the server, only the row. Run, it returns the count of
+/// rows `change` matched, as running `change` alone would.
+pub(crate) fn with_change(insert: BoundStatement, change: BoundStatement) -> BoundStatement {
+    let mut statement = BoundStatement::new("WITH logged AS (".to_owned());
+    statement.append(insert);
+    statement.sql(") ");
+    statement.append(change);
+    statement
+}
+
+/// The INSERT of `entry`'s row (see [`insert`]).
+pub(crate) fn insert_statement(
+    dialect: Dialect,
+    log: &LogTable,
+    entry: &LogEntry,
+    author: &LogAuthor,
+    started: SystemTime,
+    ending: &Ending<'_>,
+) -> BoundStatement {
     let (finished, duration, success, error) = ending_values(started, ending);
     let (down_sql, down_transactional) = match &entry.down {
         Some(section) => (
@@ -221,13 +247,21 @@ pub(crate) fn insert<C: SqlConnection>(
         ),
         None => (None, None),
     };
-    let dialect = C::DIALECT;
-    let mut statement = BoundStatement::new(format!(
-        "INSERT INTO {} (revision, member, direction, checksum, path, message, revises, \
-         depends_on, down_sql, down_transactional, started_at, finished_at, duration_ms, \
-         success, error, tool, user_name, host_name) VALUES (",
-        quoted(log, dialect)
-    ));
+    // SQLite compiles the INSERT again after every step's DDL (a schema change expires every
+    // prepared statement), and naming the 18 columns was a third of that work: there the
+    // values go by position, in `create_sql`'s order (the id first, NULL for the next one).
+    // A table with other columns refuses the row, and the step with it, rather than taking
+    // values into the wrong columns.
+    let mut statement = BoundStatement::new(if dialect == Dialect::Sqlite {
+        format!("INSERT INTO {} VALUES (NULL, ", quoted(log, dialect))
+    } else {
+        format!(
+            "INSERT INTO {} (revision, member, direction, checksum, path, message, revises, \
+             depends_on, down_sql, down_transactional, started_at, finished_at, duration_ms, \
+             success, error, tool, user_name, host_name) VALUES (",
+            quoted(log, dialect)
+        )
+    });
     let values: [(Option<String>, Column); 18] = [
         (Some(entry.revision.clone()), Column::Text),
         (Some(entry.member.clone()), Column::Text),
@@ -255,8 +289,7 @@ pub(crate) fn insert<C: SqlConnection>(
         statement.value(dialect, value, column);
     }
     statement.sql(")");
-    conn.execute_prepared(&statement.pieces, &statement.params)
-        .map(|_| ())
+    statement
 }
 
 /// A column's kind, for the cast its text parameter needs.
@@ -269,23 +302,44 @@ enum Column {
 
 /// SQL text around nullable text parameters: `pieces` has one more element than `params`,
 /// and the parameters go between them (each backend writes its own placeholder).
-struct BoundStatement {
+pub(crate) struct BoundStatement {
     pieces: Vec<String>,
     params: Vec<Option<String>>,
 }
 
 impl BoundStatement {
-    fn new(start: String) -> Self {
+    pub(crate) fn new(start: String) -> Self {
         Self {
             pieces: vec![start],
             params: Vec::new(),
         }
     }
 
-    fn sql(&mut self, text: &str) {
+    pub(crate) fn sql(&mut self, text: &str) {
         if let Some(last) = self.pieces.last_mut() {
             last.push_str(text);
         }
+    }
+
+    /// Runs the statement (kept prepared by its text); the count of rows it changed.
+    pub(crate) fn execute<C: SqlConnection>(&self, conn: &mut C) -> QueryResult<usize> {
+        conn.execute_prepared(&self.pieces, &self.params)
+    }
+
+    /// A text parameter.
+    pub(crate) fn text(&mut self, value: &str) {
+        self.params.push(Some(value.to_owned()));
+        self.pieces.push(String::new());
+    }
+
+    /// `other` after this statement's text.
+    fn append(&mut self, other: BoundStatement) {
+        let mut pieces = other.pieces.into_iter();
+        if let Some(first) = pieces.next() {
+            self.sql(&first);
+        }
+        self.pieces.extend(pieces);
+        self.params.extend(other.params);
     }
 
     /// A parameter, cast to the column's type where the backend will not convert text by
@@ -479,9 +533,9 @@ pub(crate) fn read_checks<C: SqlConnection>(
     let context = || format!("reading the run log `{}`", log.name());
     let line = match C::DIALECT {
         Dialect::Mysql => "CONCAT_WS(' ', revision, checksum)".to_owned(),
-        Dialect::Sqlite | Dialect::Postgres => {
-            format!("revision || ' ' || {}", as_text(C::DIALECT, "checksum"))
-        }
+        // The log writes checksums as text; a cast would cost SQLite a copy of each.
+        Dialect::Sqlite => "revision || ' ' || checksum".to_owned(),
+        Dialect::Postgres => format!("revision || ' ' || {}", as_text(C::DIALECT, "checksum")),
     };
     let sql = format!(
         "SELECT CASE WHEN success IS NULL THEN '?' ELSE {line} END AS version_num \

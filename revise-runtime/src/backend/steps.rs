@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use diesel::QueryResult;
 
+use super::log_sql::BoundStatement;
 use super::statements::{has_no_statements, statement_spans};
 use super::{locate, log_sql};
 use super::{DbError, Dialect, StepError, StepWork, VersionChange, VersionTable};
@@ -49,9 +50,6 @@ pub(crate) trait SqlConnection: Sized {
 
     /// Loads one text column (named `version_num`) with text parameters bound in order.
     fn load_strings(&mut self, sql: &str, params: &[&str]) -> QueryResult<Vec<String>>;
-
-    /// Executes one statement with text parameters, returning the affected row count.
-    fn execute_bound(&mut self, sql: &str, params: &[&str]) -> QueryResult<usize>;
 
     /// Executes a batch of statements as the database's simple query.
     fn execute_batch(&mut self, sql: &str) -> QueryResult<()>;
@@ -154,22 +152,6 @@ macro_rules! sql_connection_basics {
             Ok(rows.into_iter().map(|r| r.version_num).collect())
         }
 
-        fn execute_bound(&mut self, sql: &str, params: &[&str]) -> diesel::QueryResult<usize> {
-            use diesel::sql_types::Text;
-            use diesel::RunQueryDsl;
-            match params {
-                [] => diesel::sql_query(sql).execute(self),
-                [a] => diesel::sql_query(sql).bind::<Text, _>(*a).execute(self),
-                [a, b] => diesel::sql_query(sql)
-                    .bind::<Text, _>(*a)
-                    .bind::<Text, _>(*b)
-                    .execute(self),
-                _ => Err(diesel::result::Error::QueryBuilderError(
-                    "at most two parameters".into(),
-                )),
-            }
-        }
-
         fn load_catalog(
             &mut self,
             sql: &str,
@@ -222,14 +204,6 @@ macro_rules! sql_connection_basics {
     };
 }
 pub(crate) use sql_connection_basics;
-
-/// The placeholder for the `n`-th (1-based) parameter.
-fn param(dialect: Dialect, n: usize) -> String {
-    match dialect {
-        Dialect::Postgres => format!("${n}"),
-        Dialect::Sqlite | Dialect::Mysql => "?".to_owned(),
-    }
-}
 
 /// The version table's rows, sorted; `None` when the table does not exist.
 pub(crate) fn read_rows<C: SqlConnection>(
@@ -348,11 +322,7 @@ pub(crate) fn run_step<C: SqlConnection>(
                 if let Some(section) = section {
                     run_section(conn, section, &mut replay)?;
                 }
-                apply_changes(conn, table, work.changes)?;
-                match &log {
-                    Some(log) => log.succeeded(conn),
-                    None => Ok(()),
-                }
+                apply_changes_and_log(conn, table, work.changes, log.as_ref())
             });
             let result = match (result, section) {
                 (Err(StepError::Sql { mut failure, kept }), Some(section)) if replay => {
@@ -593,42 +563,113 @@ fn run_statements<C: SqlConnection>(conn: &mut C, section: &Section) -> Result<(
     Ok(())
 }
 
+/// The version table's changes, then the step's log row as succeeded. On PostgreSQL the row
+/// of a one-revision step rides on the last change's statement
+/// ([`log_sql::with_change`]), sparing the log a round trip of its own.
+fn apply_changes_and_log<C: SqlConnection>(
+    conn: &mut C,
+    table: &VersionTable,
+    changes: &[VersionChange],
+    log: Option<&StepLogWriter<'_>>,
+) -> Result<(), StepError> {
+    let Some(log) = log else {
+        return apply_changes(conn, table, changes);
+    };
+    let combined = match (log.log.entries, changes.split_last()) {
+        ([entry], Some((last, before)))
+            if C::DIALECT == Dialect::Postgres && log.open_row.is_none() =>
+        {
+            Some((entry, last, before))
+        }
+        _ => None,
+    };
+    let Some((entry, last, before)) = combined else {
+        apply_changes(conn, table, changes)?;
+        return log.succeeded(conn);
+    };
+    apply_changes(conn, table, before)?;
+    let (change, row) = change_statement(C::DIALECT, table, last);
+    let insert = log_sql::insert_statement(
+        C::DIALECT,
+        log.log.table,
+        entry,
+        log.log.author,
+        log.started,
+        &log_sql::Ending::Succeeded(log.clock.elapsed()),
+    );
+    let count = log_sql::with_change(insert, change)
+        .execute(conn)
+        .map_err(|e| {
+            DbError::new(
+                format!(
+                    "changing the version table `{}` and writing the run log `{}`",
+                    table.name(),
+                    log.log.table.name()
+                ),
+                e,
+            )
+        })?;
+    expect_one_row(table, count, row)
+}
+
 fn apply_changes<C: SqlConnection>(
     conn: &mut C,
     table: &VersionTable,
     changes: &[VersionChange],
 ) -> Result<(), StepError> {
-    let quoted = table.quoted(C::DIALECT);
-    let (p1, p2) = (param(C::DIALECT, 1), param(C::DIALECT, 2));
     for change in changes {
-        let (sql, params, row) = match change {
-            VersionChange::Insert(id) => (
-                format!("INSERT INTO {quoted} (version_num) VALUES ({p1})"),
-                vec![id.as_str()],
-                id,
-            ),
-            VersionChange::Delete(id) => (
-                format!("DELETE FROM {quoted} WHERE version_num = {p1}"),
-                vec![id.as_str()],
-                id,
-            ),
-            VersionChange::Update { from, to } => (
-                format!("UPDATE {quoted} SET version_num = {p1} WHERE version_num = {p2}"),
-                vec![to.as_str(), from.as_str()],
-                from,
-            ),
-        };
-        let context = || format!("changing the version table `{}`", table.name());
-        let count = conn
-            .execute_bound(&sql, &params)
-            .map_err(|e| DbError::new(context(), e))?;
-        // Alembic's guard: a concurrent change shows up as a row count other than one.
-        if count != 1 {
-            return Err(StepError::Db(DbError::new(
-                context(),
-                format!("expected to match one row for '{row}'; {count} found"),
-            )));
-        }
+        let (statement, row) = change_statement(C::DIALECT, table, change);
+        let count = statement
+            .execute(conn)
+            .map_err(|e| DbError::new(changing_context(table), e))?;
+        expect_one_row(table, count, row)?;
     }
     Ok(())
+}
+
+/// The statement of one change to the version table (its text the same for every value, so
+/// the connection keeps it prepared), and the row it must match.
+fn change_statement<'c>(
+    dialect: Dialect,
+    table: &VersionTable,
+    change: &'c VersionChange,
+) -> (BoundStatement, &'c str) {
+    let quoted = table.quoted(dialect);
+    match change {
+        VersionChange::Insert(id) => {
+            let mut statement =
+                BoundStatement::new(format!("INSERT INTO {quoted} (version_num) VALUES ("));
+            statement.text(id);
+            statement.sql(")");
+            (statement, id)
+        }
+        VersionChange::Delete(id) => {
+            let mut statement =
+                BoundStatement::new(format!("DELETE FROM {quoted} WHERE version_num = "));
+            statement.text(id);
+            (statement, id)
+        }
+        VersionChange::Update { from, to } => {
+            let mut statement = BoundStatement::new(format!("UPDATE {quoted} SET version_num = "));
+            statement.text(to);
+            statement.sql(" WHERE version_num = ");
+            statement.text(from);
+            (statement, from)
+        }
+    }
+}
+
+fn changing_context(table: &VersionTable) -> String {
+    format!("changing the version table `{}`", table.name())
+}
+
+/// Alembic's guard: a concurrent change shows up as a row count other than one.
+fn expect_one_row(table: &VersionTable, count: usize, row: &str) -> Result<(), StepError> {
+    if count == 1 {
+        return Ok(());
+    }
+    Err(StepError::Db(DbError::new(
+        changing_context(table),
+        format!("expected to match one row for '{row}'; {count} found"),
+    )))
 }
