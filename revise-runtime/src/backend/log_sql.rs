@@ -687,6 +687,80 @@ mod tests {
         assert_eq!(recorded("a1".to_owned()), None);
     }
 
+    /// SQLite's INSERT gives the values by position: every field must come back from the
+    /// column `create_sql` gave it, and a table with other columns must refuse the row.
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn a_row_written_on_sqlite_reads_back_field_by_field() {
+        use diesel::{Connection, SqliteConnection};
+
+        let mut conn = SqliteConnection::establish(":memory:").expect("an in-memory database");
+        let log = LogTable::new(LogTable::DEFAULT_NAME).expect("a plain name");
+        conn.execute_batch(&create_sql(&log, Dialect::Sqlite))
+            .expect("the log table");
+        let entry = LogEntry {
+            revision: "r2".to_owned(),
+            member: "billing".to_owned(),
+            direction: LogDirection::Up,
+            checksum: Some(Checksum::of_file(b"-- r2")),
+            path: "billing/migrations/r2.sql".to_owned(),
+            message: "Add invoices".to_owned(),
+            revises: vec!["r1".to_owned(), "q1".to_owned()],
+            depends_on: vec!["u1".to_owned()],
+            down: Some(KeptSection {
+                sql: "DROP TABLE invoices;".to_owned(),
+                transactional: false,
+            }),
+        };
+        let author = LogAuthor {
+            tool: "cargo-revise 9.9.9".to_owned(),
+            user: "ana".to_owned(),
+            host: "build-7".to_owned(),
+        };
+        let started = SystemTime::UNIX_EPOCH + Duration::from_micros(1_795_000_000_123_456);
+        let ending = Ending::Failed(Duration::from_millis(42), "no such table: x");
+        insert(&mut conn, &log, &entry, &author, started, &ending).expect("the row");
+
+        let rows = read(&mut conn, &log, LogSelect::Newest(None))
+            .expect("the rows")
+            .expect("the table exists");
+        let [row] = rows.as_slice() else {
+            panic!("one row: {rows:?}");
+        };
+        assert_eq!(
+            (row.revision.as_str(), row.member.as_str(), row.direction),
+            ("r2", "billing", LogDirection::Up)
+        );
+        assert_eq!(row.checksum, entry.checksum);
+        assert_eq!(
+            (row.path.as_str(), row.message.as_str()),
+            ("billing/migrations/r2.sql", "Add invoices")
+        );
+        assert_eq!(
+            (&row.revises, &row.depends_on),
+            (&entry.revises, &entry.depends_on)
+        );
+        assert_eq!(row.down, entry.down);
+        assert_eq!(row.started_at, "2026-11-18 11:06:40.123456");
+        assert_eq!(
+            row.finished_at.as_deref(),
+            Some("2026-11-18 11:06:40.165456")
+        );
+        assert_eq!(row.duration_ms, Some(42));
+        assert_eq!(row.outcome, LogOutcome::Failed);
+        assert_eq!(row.error.as_deref(), Some("no such table: x"));
+        assert_eq!(
+            (row.tool.as_str(), row.user.as_str(), row.host.as_str()),
+            ("cargo-revise 9.9.9", "ana", "build-7")
+        );
+
+        conn.execute_batch("ALTER TABLE revise_log ADD COLUMN note TEXT")
+            .expect("a column of another version");
+        let refused = insert(&mut conn, &log, &entry, &author, started, &ending)
+            .expect_err("a table with other columns refuses the row");
+        assert!(refused.to_string().contains("columns"), "{refused}");
+    }
+
     #[test]
     fn row_ids_are_spliced_only_as_digits() {
         assert_eq!(row_id("42"), "42");
