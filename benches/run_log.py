@@ -125,7 +125,8 @@ def sqlite_floor(path, runs):
     SQLite build (revise-runtime/examples/sqlite_floor.rs): open the file and read
     `alembic_version`; the same and scan the log's recorded checksums."""
     def median(*flags):
-        out = subprocess.run([FLOOR, path, str(runs), *flags], check=True, capture_output=True,
+        out = subprocess.run([FLOOR, f"sqlite://{path}", str(runs), *flags], check=True,
+                             capture_output=True,
                              text=True).stdout
         return float(out.strip()) / 1000
     return median(), median("--log")

@@ -316,8 +316,8 @@ impl Context {
     /// the other. SQLite's work is all on this machine's cores (parsing a schema of thousands
     /// of tables, 100 million instructions at 10,000), and read here, before the graph, the
     /// memory SQLite frees on closing is used again by the graph; on a thread it stays in
-    /// that thread's malloc arena. `current` at 10,000 revisions peaked at 17.8 MB with a thread and at
-    /// 14.1 MB without, in the same time on two cores (BENCHMARKS.md).
+    /// that thread's malloc arena. `current` at 10,000 revisions peaked at 17.8 MB with a
+    /// thread and at 14.1 MB without, in the same time on two cores (BENCHMARKS.md).
     ///
     /// Errors wait for [`PendingRows::nodes`] either way, so bad revision files are reported
     /// first and at once, even when the server is slow to answer; the thread is not waited

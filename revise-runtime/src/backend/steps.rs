@@ -404,8 +404,12 @@ impl<'a> StepLogWriter<'a> {
 
     /// Completes the open row, or writes the rows, as succeeded.
     fn succeeded<C: SqlConnection>(&self, conn: &mut C) -> Result<(), StepError> {
-        let ending = log_sql::Ending::Succeeded(self.clock.elapsed());
-        self.write(conn, &ending)
+        self.write(conn, &self.success())
+    }
+
+    /// The ending of a step that succeeded now.
+    fn success(&self) -> log_sql::Ending<'static> {
+        log_sql::Ending::Succeeded(self.clock.elapsed())
     }
 
     /// Completes the open row with `ending`, or inserts one row per entry when there is
@@ -595,7 +599,7 @@ fn apply_changes_and_log<C: SqlConnection>(
         entry,
         log.log.author,
         log.started,
-        &log_sql::Ending::Succeeded(log.clock.elapsed()),
+        &log.success(),
     );
     let count = log_sql::with_change(insert, change)
         .execute(conn)
